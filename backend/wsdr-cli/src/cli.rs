@@ -1,0 +1,89 @@
+//! The command line's grammar (clap). Flags mirror DESIGN.md's CLI contract; names may grow, never change.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+use wsdr_core::policy::Limits;
+
+/// wsdr keeps a warm-standby Amazon WorkSpaces DR environment and gets users onto it.
+#[derive(Debug, Parser)]
+#[command(name = "wsdr", version, about, max_term_width = 110)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Offline: the plan that reconciliation would carry out, from a users export and a WorkSpaces snapshot.
+    Plan(PlanArgs),
+    /// The desired users wsdr sees in a users export, and the rows it rejects with their reasons.
+    Users(UsersArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// The users export (CSV: the original sample's or wsdr's format, any of the encodings Windows writes).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) users: PathBuf,
+    /// The WorkSpaces: what `aws workspaces describe-workspaces` prints, or a JSON array of such pages;
+    /// `"Tags"` on a WorkSpace tell ownership (`wsdr:managed-by=wsdr`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) workspaces: PathBuf,
+    /// The DR directory (d-…). Optional when every WorkSpace in the snapshot belongs to one directory.
+    #[arg(long, value_name = "D")]
+    pub(crate) directory_id: Option<String>,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// Plan as of this time (RFC 3339), e.g. to see what the grace period allows on a given day.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) now: Option<Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+}
+
+/// The safety policy's limits, shared by `plan` and `reconcile`.
+#[derive(Debug, Args)]
+pub(crate) struct PolicyArgs {
+    /// Days a WorkSpace whose user left is kept before it is terminated.
+    #[arg(long, value_name = "N", default_value_t = Limits::RECOMMENDED.grace_days)]
+    pub(crate) grace_days: u32,
+    /// Block the plan when it would terminate more WorkSpaces than this.
+    #[arg(long, value_name = "N", default_value_t = Limits::RECOMMENDED.max_terminate)]
+    pub(crate) max_terminate: u32,
+    /// Block the plan when it would terminate more than this percentage of the owned WorkSpaces (at least one
+    /// is always allowed unless this is 0).
+    #[arg(long, value_name = "P", default_value_t = Limits::RECOMMENDED.max_terminate_percent)]
+    pub(crate) max_terminate_percent: u8,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UsersArgs {
+    /// The users export to read.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) from: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// For people.
+    Table,
+    /// For programs.
+    Json,
+}
+
+impl PolicyArgs {
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_terminate: self.max_terminate,
+            max_terminate_percent: self.max_terminate_percent,
+            grace_days: self.grace_days,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! One module per command; each reads its inputs, calls the core and prints.
+
+mod plan;
+mod users;
+
+use crate::cli::{Cli, Command};
+use crate::failure::Failure;
+
+/// Runs the parsed command.
+pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Plan(args) => plan::run(&args),
+        Command::Users(args) => users::run(&args),
+    }
+}
