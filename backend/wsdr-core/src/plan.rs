@@ -14,7 +14,7 @@
 //!
 //! The output is a pure function of the inputs, in a stable order: the same inputs give byte-identical JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
@@ -216,7 +216,11 @@ pub fn plan(
     let mut plan = Plan {
         directory_id: policy.directory_id().clone(),
         blocked: None,
-        counts: Counts { desired: desired.len(), workspaces_seen: current.len(), ..Counts::default() },
+        counts: Counts {
+            desired: desired.len(),
+            workspaces_seen: current.len(),
+            ..Counts::default()
+        },
         create: Vec::new(),
         adopt: Vec::new(),
         terminate: Vec::new(),
@@ -226,8 +230,8 @@ pub fn plan(
         missing_since: MissingSince::new(),
     };
 
-    // Live WorkSpaces of the directory by user; everything else is ignored with its reason.
-    let mut live: BTreeMap<UserKey, Vec<&Workspace>> = BTreeMap::new();
+    // Live WorkSpaces of the directory, keyed by user; everything else is ignored with its reason.
+    let mut live: Vec<(UserKey, &Workspace)> = Vec::with_capacity(current.len());
     for workspace in current {
         let reason = if workspace.directory_id != policy.directory_id().as_str() {
             IgnoreReason::OtherDirectory { directory_id: workspace.directory_id.clone() }
@@ -236,7 +240,7 @@ pub fn plan(
         } else {
             match UserKey::new(workspace.user_name.as_deref().unwrap_or_default()) {
                 Ok(key) => {
-                    live.entry(key).or_default().push(workspace);
+                    live.push((key, workspace));
                     continue;
                 }
                 Err(error) => IgnoreReason::InvalidUserName { detail: error.to_string() },
@@ -244,59 +248,34 @@ pub fn plan(
         };
         plan.ignore(workspace, reason);
     }
-    plan.counts.owned = live.values().flatten().filter(|w| w.owned).count();
+    plan.counts.owned = live.iter().filter(|(_, w)| w.owned).count();
 
-    // `live` is in key order, so every list below is built in key order (then by id within a user).
-    let mut served = BTreeSet::new();
-    for (key, mut workspaces) in live {
-        if desired.contains(&key) {
+    // A merge join of two key-ordered sequences: each user's WorkSpaces against the desired users. Every list
+    // below is built in key order (then by id within a user), so the output never depends on input order.
+    live.sort_unstable_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
+    let mut desired_users = desired.iter().peekable();
+    for group in live.chunk_by(|(a, _), (b, _)| a == b) {
+        let key = &group[0].0;
+        while let Some((_, name)) = desired_users.next_if(|(desired_key, _)| *desired_key < key) {
+            plan.create.push(Create { user: name.clone() });
+        }
+        if desired_users.next_if(|(desired_key, _)| *desired_key == key).is_some() {
             // Usable first, then owned (no tagging needed), then the newest (the one the user can reach).
-            workspaces.sort_by(|a, b| {
-                (b.state.is_usable(), b.owned, b.created_at)
-                    .cmp(&(a.state.is_usable(), a.owned, a.created_at))
-                    .then_with(|| a.id.cmp(&b.id))
-            });
-            let mut workspaces = workspaces.into_iter();
-            if let Some(designated) = workspaces.next() {
-                plan.designate(designated);
-                for other in workspaces {
-                    plan.ignore(other, IgnoreReason::Duplicate { kept: designated.id.clone() });
-                }
+            let preference = |w: &Workspace| (w.state.is_usable(), w.owned, w.created_at);
+            let designated = group
+                .iter()
+                .map(|(_, w)| *w)
+                .reduce(|best, w| if preference(w) > preference(best) { w } else { best })
+                .expect("chunk_by never yields an empty group");
+            plan.designate(designated);
+            for (_, other) in group.iter().filter(|(_, w)| w.id != designated.id) {
+                plan.ignore(other, IgnoreReason::Duplicate { kept: designated.id.clone() });
             }
-            served.insert(key);
         } else {
-            workspaces.sort_by(|a, b| a.id.cmp(&b.id));
-            let since = missing_since.get(&key).copied().unwrap_or(now);
-            let mut owns_one = false;
-            for workspace in workspaces {
-                if !workspace.owned {
-                    plan.ignore(workspace, IgnoreReason::NotOwned);
-                    continue;
-                }
-                owns_one = true;
-                if !workspace.state.can_terminate() {
-                    plan.ignore(workspace, IgnoreReason::CannotTerminate);
-                    continue;
-                }
-                let due_at = since.checked_add(grace).unwrap_or(Timestamp::MAX);
-                let (workspace_id, user) = (workspace.id.clone(), reported_user(workspace));
-                if due_at <= now {
-                    let state = workspace.state.clone();
-                    plan.terminate.push(Terminate { workspace_id, user, state, missing_since: since });
-                } else {
-                    plan.pending.push(Pending { workspace_id, user, missing_since: since, due_at });
-                }
-            }
-            if owns_one {
-                plan.missing_since.insert(key, since);
-            }
+            plan.leaver(key, group.iter().map(|(_, w)| *w), missing_since, grace, now);
         }
     }
-    plan.create = desired
-        .iter()
-        .filter(|(key, _)| !served.contains(*key))
-        .map(|(_, name)| Create { user: name.clone() })
-        .collect();
+    plan.create.extend(desired_users.map(|(_, name)| Create { user: name.clone() }));
 
     plan.block_if_unsafe(desired, policy, missing_since);
     plan.ignore.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
@@ -352,6 +331,41 @@ impl Plan {
         }
     }
 
+    /// The WorkSpaces of a user who is not desired: owned ones are terminated once the grace period has passed.
+    fn leaver<'a>(
+        &mut self,
+        key: &UserKey,
+        workspaces: impl Iterator<Item = &'a Workspace>,
+        missing_since: &MissingSince,
+        grace: SignedDuration,
+        now: Timestamp,
+    ) {
+        let since = missing_since.get(key).copied().unwrap_or(now);
+        let mut owns_one = false;
+        for workspace in workspaces {
+            if !workspace.owned {
+                self.ignore(workspace, IgnoreReason::NotOwned);
+                continue;
+            }
+            owns_one = true;
+            if !workspace.state.can_terminate() {
+                self.ignore(workspace, IgnoreReason::CannotTerminate);
+                continue;
+            }
+            let due_at = since.checked_add(grace).unwrap_or(Timestamp::MAX);
+            let (workspace_id, user) = (workspace.id.clone(), reported_user(workspace));
+            if due_at <= now {
+                let state = workspace.state.clone();
+                self.terminate.push(Terminate { workspace_id, user, state, missing_since: since });
+            } else {
+                self.pending.push(Pending { workspace_id, user, missing_since: since, due_at });
+            }
+        }
+        if owns_one {
+            self.missing_since.insert(key.clone(), since);
+        }
+    }
+
     fn ignore(&mut self, workspace: &Workspace, reason: IgnoreReason) {
         self.ignore.push(Ignored {
             workspace_id: workspace.id.clone(),
@@ -362,7 +376,12 @@ impl Plan {
         });
     }
 
-    fn block_if_unsafe(&mut self, desired: &DesiredUsers, policy: &Policy, missing_since: &MissingSince) {
+    fn block_if_unsafe(
+        &mut self,
+        desired: &DesiredUsers,
+        policy: &Policy,
+        missing_since: &MissingSince,
+    ) {
         let owned = self.counts.owned;
         let directory = policy.directory_id();
         let blocked = if desired.is_empty() && owned > 0 {
@@ -417,14 +436,22 @@ fn reported_user(workspace: &Workspace) -> String {
 impl fmt::Display for IgnoreReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IgnoreReason::OtherDirectory { directory_id } => write!(f, "in another directory ({directory_id})"),
-            IgnoreReason::NotOwned => f.write_str("not listed, and not created by wsdr: left alone"),
-            IgnoreReason::Terminating => f.write_str("already terminating"),
-            IgnoreReason::ErrorState => {
-                f.write_str("the user's WorkSpace is in ERROR: no duplicate is created; rebuild or replace it")
+            IgnoreReason::OtherDirectory { directory_id } => {
+                write!(f, "in another directory ({directory_id})")
             }
-            IgnoreReason::Duplicate { kept } => write!(f, "the user's second WorkSpace ({kept} is kept): review it"),
-            IgnoreReason::CannotTerminate => f.write_str("not listed, but its state cannot be terminated"),
+            IgnoreReason::NotOwned => {
+                f.write_str("not listed, and not created by wsdr: left alone")
+            }
+            IgnoreReason::Terminating => f.write_str("already terminating"),
+            IgnoreReason::ErrorState => f.write_str(
+                "the user's WorkSpace is in ERROR: no duplicate is created; rebuild or replace it",
+            ),
+            IgnoreReason::Duplicate { kept } => {
+                write!(f, "the user's second WorkSpace ({kept} is kept): review it")
+            }
+            IgnoreReason::CannotTerminate => {
+                f.write_str("not listed, but its state cannot be terminated")
+            }
             IgnoreReason::InvalidUserName { detail } => write!(f, "unusable user name: {detail}"),
         }
     }

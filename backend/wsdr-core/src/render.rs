@@ -22,7 +22,9 @@ impl Plan {
         writeln!(out, "wsdr plan for directory {}", self.directory_id)?;
         match &self.blocked {
             Some(blocked) => writeln!(out, "\nBLOCKED ({:?}): {}", blocked.code, blocked.reason)?,
-            None if self.is_empty() => writeln!(out, "\nNothing to do: the directory matches the users list.")?,
+            None if self.is_empty() => {
+                writeln!(out, "\nNothing to do: the directory matches the users list.")?
+            }
             None => writeln!(out, "\nReady to apply.")?,
         }
         writeln!(out)?;
@@ -33,17 +35,33 @@ impl Plan {
             c.ready,
             self.readiness() * 100.0
         )?;
-        writeln!(out, "  WorkSpaces seen   {:>6}  ({} owned by wsdr in this directory)", c.workspaces_seen, c.owned)?;
-        writeln!(out, "  create            {:>6}  ({} call(s) of at most 25)", c.create, c.create_batches)?;
+        writeln!(
+            out,
+            "  WorkSpaces seen   {:>6}  ({} owned by wsdr in this directory)",
+            c.workspaces_seen, c.owned
+        )?;
+        writeln!(
+            out,
+            "  create            {:>6}  ({} call(s) of at most 25)",
+            c.create, c.create_batches
+        )?;
         writeln!(out, "  adopt             {:>6}", c.adopt)?;
-        writeln!(out, "  terminate         {:>6}  ({} call(s) of at most 25)", c.terminate, c.terminate_batches)?;
+        writeln!(
+            out,
+            "  terminate         {:>6}  ({} call(s) of at most 25)",
+            c.terminate, c.terminate_batches
+        )?;
         writeln!(out, "  pending (grace)   {:>6}", c.pending)?;
         writeln!(out, "  keep              {:>6}", c.keep)?;
         writeln!(out, "  ignore            {:>6}", c.ignore)?;
 
         section(out, "Create", self.create.len())?;
         for create in &self.create {
-            writeln!(out, "  + {:<24} listed, has no live WorkSpace in this directory", create.user)?;
+            writeln!(
+                out,
+                "  + {:<24} listed, has no live WorkSpace in this directory",
+                create.user
+            )?;
         }
         section(out, "Adopt", self.adopt.len())?;
         for adopt in &self.adopt {
@@ -57,7 +75,7 @@ impl Plan {
         for terminate in &self.terminate {
             writeln!(
                 out,
-                "  - {:<24} {:<22} {:<11} not listed since {}",
+                "  - {:<24} {:<22} {:<11} not an enabled listed user since {}",
                 terminate.user, terminate.workspace_id, terminate.state, terminate.missing_since
             )?;
         }
@@ -65,7 +83,7 @@ impl Plan {
         for pending in &self.pending {
             writeln!(
                 out,
-                "  … {:<24} {:<22} not listed since {}; due {}",
+                "  … {:<24} {:<22} not an enabled listed user since {}; due {}",
                 pending.user, pending.workspace_id, pending.missing_since, pending.due_at
             )?;
         }
@@ -80,11 +98,17 @@ impl Plan {
         }
         section(out, "Keep", self.keep.len())?;
         for keep in self.keep.iter().take(KEEP_LISTED_MAX) {
-            let note = if keep.usable { "" } else { "not usable yet" };
-            writeln!(out, "  = {:<24} {:<22} {:<11} {note}", keep.user, keep.workspace_id, keep.state)?;
+            let line =
+                format!("  = {:<24} {:<22} {:<11}", keep.user, keep.workspace_id, keep.state);
+            let note = if keep.usable { "" } else { " not usable yet" };
+            writeln!(out, "{}{note}", line.trim_end())?;
         }
         if self.keep.len() > KEEP_LISTED_MAX {
-            writeln!(out, "  … and {} more (--format json lists all)", self.keep.len() - KEEP_LISTED_MAX)?;
+            writeln!(
+                out,
+                "  … and {} more (--format json lists all)",
+                self.keep.len() - KEEP_LISTED_MAX
+            )?;
         }
         Ok(())
     }

@@ -48,7 +48,10 @@ impl Username {
     /// Validates `raw` as a directory user name: surrounding white space is trimmed, the rest normalised to
     /// NFC, then checked (1–63 characters, no control characters, no leading `-`, not reserved).
     pub fn new(raw: &str) -> Result<Username, InvalidUsername> {
-        let name: String = raw.trim().nfc().collect();
+        let trimmed = raw.trim();
+        // NFC is the identity on ASCII, which nearly every directory name is: skip the Unicode tables.
+        let name: String =
+            if trimmed.is_ascii() { trimmed.to_owned() } else { trimmed.nfc().collect() };
         if name.is_empty() {
             return Err(InvalidUsername::Empty);
         }
@@ -70,6 +73,10 @@ impl Username {
 
     /// The user's identity for comparisons.
     pub fn key(&self) -> UserKey {
+        if self.0.is_ascii() {
+            // On ASCII, full case folding is exactly ASCII lower-casing, and both normal forms are the identity.
+            return UserKey(self.0.to_ascii_lowercase());
+        }
         // Canonical caseless match (Unicode §3.13, D145): NFD, case fold, then back to NFC for storage.
         // Full folding over-merges rather than splits (ß ~ ss), which can only cost a create, never a terminate.
         let folded = caseless::default_case_fold_str(&self.0.nfd().collect::<String>());
@@ -96,13 +103,13 @@ impl UserKey {
 
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
 impl fmt::Display for UserKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 

@@ -208,7 +208,8 @@ impl UsersList {
 /// Reads a users export from its bytes. File-level problems are errors; row-level problems are rejects.
 pub fn parse_users(bytes: &[u8]) -> Result<UsersList, UsersFileError> {
     let (text, encoding) = decode(bytes)?;
-    let mut rows = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut rows =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
 
     let mut list = UsersList {
         encoding,
@@ -224,7 +225,10 @@ pub fn parse_users(bytes: &[u8]) -> Result<UsersList, UsersFileError> {
         std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
     let line_at = |position: Option<&csv::Position>| {
         let byte = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
-        let start = byte + text.get(byte..).map_or(0, |rest| rest.len() - rest.trim_start_matches(['\r', '\n']).len());
+        let start = byte
+            + text
+                .get(byte..)
+                .map_or(0, |rest| rest.len() - rest.trim_start_matches(['\r', '\n']).len());
         line_starts.partition_point(|&line_start| line_start <= start)
     };
     let mut columns: Option<Columns> = None;
@@ -296,9 +300,14 @@ struct Columns {
 
 impl Columns {
     /// The header's columns, or `None` when the row is not a header.
-    fn from_header(record: &csv::StringRecord, line: usize) -> Result<Option<Columns>, UsersFileError> {
+    fn from_header(
+        record: &csv::StringRecord,
+        line: usize,
+    ) -> Result<Option<Columns>, UsersFileError> {
         let position = |names: &[&str]| {
-            record.iter().position(|field| names.iter().any(|n| field.trim().eq_ignore_ascii_case(n)))
+            record
+                .iter()
+                .position(|field| names.iter().any(|n| field.trim().eq_ignore_ascii_case(n)))
         };
         let enabled = position(&["Enabled"]);
         let upn = position(&["UserPrincipalName"]);

@@ -45,7 +45,7 @@ macro_rules! aws_id {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.pad(&self.0)
             }
         }
     };
@@ -66,7 +66,9 @@ aws_id!(
 
 /// An id that does not have the form AWS gives it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{value:?} is not a {what} (expected {expected} followed by 8 to 63 lowercase letters or digits)")]
+#[error(
+    "{value:?} is not a {what} (expected {expected} followed by 8 to 63 lowercase letters or digits)"
+)]
 pub struct InvalidId {
     what: &'static str,
     value: String,
@@ -167,7 +169,7 @@ impl From<WorkspaceState> for String {
 
 impl fmt::Display for WorkspaceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -261,7 +263,11 @@ pub fn parse_describe_workspaces(bytes: &[u8]) -> Result<Vec<Workspace>, Invento
             } else {
                 error.to_string()
             };
-            return Err(InventoryError::Json { line: error.line(), column: error.column(), message });
+            return Err(InventoryError::Json {
+                line: error.line(),
+                column: error.column(),
+                message,
+            });
         }
     };
     let mut by_id: BTreeMap<WorkspaceId, Workspace> = BTreeMap::new();
@@ -298,7 +304,8 @@ impl RawWorkspace {
         let directory_id = required(self.directory_id, "DirectoryId")
             .map_err(|message| format!("{id}: {message}"))?;
         let state = required(self.state, "State").map_err(|message| format!("{id}: {message}"))?;
-        let tag = |key: &str| self.tags.iter().find(|tag| tag.key == key).map(|tag| tag.value.as_str());
+        let tag =
+            |key: &str| self.tags.iter().find(|tag| tag.key == key).map(|tag| tag.value.as_str());
         let created_at = match tag(CREATED_AT_TAG_KEY) {
             None => None,
             Some(raw) => Some(raw.parse::<Timestamp>().map_err(|error| {
@@ -367,7 +374,8 @@ mod tests {
     fn bad_documents_name_the_place() {
         let error = parse_describe_workspaces(b"{\n\"Workspaces\": [,]}").unwrap_err().to_string();
         assert!(error.starts_with("line 2, column"), "{error}");
-        let missing = br#"{"Workspaces": [{"WorkspaceId": "ws-aaaaaaaa1", "DirectoryId": "d-1234567890"}]}"#;
+        let missing =
+            br#"{"Workspaces": [{"WorkspaceId": "ws-aaaaaaaa1", "DirectoryId": "d-1234567890"}]}"#;
         let error = parse_describe_workspaces(missing).unwrap_err().to_string();
         assert_eq!(error, "page 1, WorkSpace 1: ws-aaaaaaaa1: missing State");
     }

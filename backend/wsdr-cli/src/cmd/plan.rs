@@ -34,12 +34,17 @@ pub(super) fn run(args: &PlanArgs) -> Result<(), Failure> {
 
 fn read_workspaces(path: &Path) -> Result<Vec<Workspace>, Failure> {
     let bad = |message: String| Failure::BadInput(format!("{}: {message}", path.display()));
-    let bytes = std::fs::read(path).map_err(|error| bad(format!("cannot read the WorkSpaces snapshot: {error}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|error| bad(format!("cannot read the WorkSpaces snapshot: {error}")))?;
     parse_describe_workspaces(&bytes).map_err(|error| bad(error.to_string()))
 }
 
 /// The directory to plan for: the flag, or the snapshot's only directory.
-fn directory_id(flag: Option<&str>, current: &[Workspace], path: &Path) -> Result<DirectoryId, Failure> {
+fn directory_id(
+    flag: Option<&str>,
+    current: &[Workspace],
+    path: &Path,
+) -> Result<DirectoryId, Failure> {
     let raw = match flag {
         Some(raw) => raw.to_owned(),
         None => {

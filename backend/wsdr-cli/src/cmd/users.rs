@@ -24,8 +24,9 @@ pub(super) fn run(args: &UsersArgs) -> Result<(), Failure> {
 
 /// Reads and parses a users export; file-level problems are bad input naming the file.
 pub(super) fn read_users_list(path: &Path) -> Result<UsersList, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|error| Failure::BadInput(format!("{}: cannot read the users list: {error}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|error| {
+        Failure::BadInput(format!("{}: cannot read the users list: {error}", path.display()))
+    })?;
     parse_users(&bytes).map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
 }
 
@@ -40,7 +41,11 @@ pub(super) fn rejected(path: &Path, rejects: &[Reject]) -> Failure {
         let _ = write!(message, "\n  {}: {reject}", path.display());
     }
     if rejects.len() > REJECTS_SHOWN {
-        let _ = write!(message, "\n  … and {} more (wsdr users --from FILE lists all)", rejects.len() - REJECTS_SHOWN);
+        let _ = write!(
+            message,
+            "\n  … and {} more (wsdr users --from FILE lists all)",
+            rejects.len() - REJECTS_SHOWN
+        );
     }
     Failure::BadInput(message)
 }
@@ -58,16 +63,27 @@ fn render(list: &UsersList) -> String {
         Some(upn) => format!("  {:<28} {upn:<40} line {}\n", user.name.as_str(), user.line),
         None => format!("  {:<28} {:<40} line {}\n", user.name.as_str(), "", user.line),
     };
-    let _ = writeln!(out, "{} enabled user(s), read as {} ({:?} format)", list.enabled.len(), list.encoding, list.format);
+    let _ = writeln!(
+        out,
+        "{} enabled user(s), read as {} ({:?} format)",
+        list.enabled.len(),
+        list.encoding,
+        list.format
+    );
     list.enabled.values().for_each(|user| out.push_str(&line(user)));
     if !list.disabled.is_empty() {
         let _ = writeln!(out, "\n{} disabled user(s), not desired", list.disabled.len());
         list.disabled.values().for_each(|user| out.push_str(&line(user)));
     }
     if !list.duplicates.is_empty() {
-        let _ = writeln!(out, "\n{} duplicate row(s), collapsed into the first", list.duplicates.len());
+        let _ =
+            writeln!(out, "\n{} duplicate row(s), collapsed into the first", list.duplicates.len());
         for duplicate in &list.duplicates {
-            let _ = writeln!(out, "  line {}: {:?} (first on line {})", duplicate.line, duplicate.spelling, duplicate.first_line);
+            let _ = writeln!(
+                out,
+                "  line {}: {:?} (first on line {})",
+                duplicate.line, duplicate.spelling, duplicate.first_line
+            );
         }
     }
     if !list.rejects.is_empty() {

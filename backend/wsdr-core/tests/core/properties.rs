@@ -14,8 +14,17 @@ use crate::support::{DIRECTORY, OPEN, now, policy};
 
 /// Few base names, so that lists and fleets overlap a lot; two need Unicode folding.
 const NAMES: [&str; 8] = ["alice", "bob", "carol", "dave", "eve", "josé", "straße", "kim lee"];
-const STATES: [&str; 9] =
-    ["AVAILABLE", "STOPPED", "PENDING", "ERROR", "TERMINATING", "TERMINATED", "SUSPENDED", "IMPAIRED", "HIBERNATING"];
+const STATES: [&str; 9] = [
+    "AVAILABLE",
+    "STOPPED",
+    "PENDING",
+    "ERROR",
+    "TERMINATING",
+    "TERMINATED",
+    "SUSPENDED",
+    "IMPAIRED",
+    "HIBERNATING",
+];
 
 /// A spelling of `NAMES[index]` that AD or WorkSpaces would treat as the same user.
 fn spelling() -> impl Strategy<Value = String> {
@@ -26,14 +35,24 @@ fn spelling() -> impl Strategy<Value = String> {
             1 => base.to_uppercase(),
             2 => base.replace('é', "e\u{301}"),
             3 => base.replace("ß", "SS"),
-            _ => base.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c }).collect(),
+            _ => base
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+                .collect(),
         };
         if padded { format!("  {spelled} ") } else { spelled }
     })
 }
 
 fn workspace() -> impl Strategy<Value = (String, usize, bool, bool, Option<i64>)> {
-    (spelling(), 0..STATES.len(), any::<bool>(), prop::bool::weighted(0.85), prop::option::of(0..1_000i64))
+    (
+        spelling(),
+        0..STATES.len(),
+        any::<bool>(),
+        prop::bool::weighted(0.85),
+        prop::option::of(0..1_000i64),
+    )
 }
 
 fn fleet() -> impl Strategy<Value = Vec<Workspace>> {
@@ -43,11 +62,16 @@ fn fleet() -> impl Strategy<Value = Vec<Workspace>> {
             .enumerate()
             .map(|(n, (user, state, owned, in_directory, created))| Workspace {
                 id: WorkspaceId::new(&format!("ws-{n:09}")).unwrap(),
-                directory_id: if in_directory { DIRECTORY.to_owned() } else { "d-0000000009".to_owned() },
+                directory_id: if in_directory {
+                    DIRECTORY.to_owned()
+                } else {
+                    "d-0000000009".to_owned()
+                },
                 user_name: Some(user),
                 state: WorkspaceState::parse(STATES[state]),
                 owned,
-                created_at: created.map(|days| Timestamp::UNIX_EPOCH + SignedDuration::from_hours(days * 24)),
+                created_at: created
+                    .map(|days| Timestamp::UNIX_EPOCH + SignedDuration::from_hours(days * 24)),
             })
             .collect()
     })
@@ -59,10 +83,8 @@ fn desired() -> impl Strategy<Value = DesiredUsers> {
 }
 
 fn limits() -> impl Strategy<Value = Limits> {
-    (0..30u32, 0..=100u8, 0..5u32).prop_map(|(max_terminate, max_terminate_percent, grace_days)| Limits {
-        max_terminate,
-        max_terminate_percent,
-        grace_days,
+    (0..30u32, 0..=100u8, 0..5u32).prop_map(|(max_terminate, max_terminate_percent, grace_days)| {
+        Limits { max_terminate, max_terminate_percent, grace_days }
     })
 }
 

@@ -67,7 +67,11 @@ fn b3_every_describe_page_counts() {
     let names: Vec<String> = (0..75).map(|n| format!("user{n}")).collect();
     let desired = desired(&names.iter().map(String::as_str).collect::<Vec<_>>());
     let plan = plan_now(&desired, &current, OPEN);
-    assert!(plan.is_empty(), "users on pages 2 and 3 must not look missing:\n{}", plan.render_table());
+    assert!(
+        plan.is_empty(),
+        "users on pages 2 and 3 must not look missing:\n{}",
+        plan.render_table()
+    );
 }
 
 /// B4: the sample decoded the ANSI export as UTF-8 and aborted on the first non-ASCII name.
@@ -97,8 +101,13 @@ fn b5_states_decide_presence() {
     let plan = plan_now(&desired, &current, OPEN);
     // A TERMINATING WorkSpace is not present: its user gets a new one. ERROR and PENDING get no duplicate.
     assert_eq!(created(&plan), ["leaving"]);
-    assert!(terminated(&plan).is_empty(), "terminating and suspended WorkSpaces are never terminated");
-    let reason = |id: &str| plan.ignore.iter().find(|i| i.workspace_id.as_str() == id).map(|i| i.reason.clone());
+    assert!(
+        terminated(&plan).is_empty(),
+        "terminating and suspended WorkSpaces are never terminated"
+    );
+    let reason = |id: &str| {
+        plan.ignore.iter().find(|i| i.workspace_id.as_str() == id).map(|i| i.reason.clone())
+    };
     assert_eq!(reason("ws-000000001"), Some(IgnoreReason::ErrorState));
     assert_eq!(reason("ws-000000002"), Some(IgnoreReason::Terminating));
     assert_eq!(reason("ws-000000005"), Some(IgnoreReason::CannotTerminate));
@@ -120,7 +129,8 @@ fn b6_only_owned_workspaces_are_ever_terminated() {
     assert_eq!(terminated(&plan), ["ws-000000004"]);
     assert_eq!(plan.adopt.len(), 1, "the listed user's untagged WorkSpace is adopted");
     assert_eq!(plan.adopt[0].workspace_id.as_str(), "ws-000000003");
-    let ignored: Vec<_> = plan.ignore.iter().map(|i| (i.workspace_id.as_str(), &i.reason)).collect();
+    let ignored: Vec<_> =
+        plan.ignore.iter().map(|i| (i.workspace_id.as_str(), &i.reason)).collect();
     assert!(ignored.contains(&("ws-000000002", &IgnoreReason::NotOwned)));
     assert!(matches!(ignored[1].1, IgnoreReason::OtherDirectory { .. }), "{ignored:?}");
 }
@@ -134,7 +144,11 @@ fn b7_disabled_users_are_not_desired() {
     let current = [ws(1, "mmüller")];
     let plan = plan_now(&desired, &current, OPEN);
     assert!(!created(&plan).contains(&"mmüller"));
-    assert_eq!(terminated(&plan), ["ws-000000001"], "a disabled user's WorkSpace goes, after the grace period");
+    assert_eq!(
+        terminated(&plan),
+        ["ws-000000001"],
+        "a disabled user's WorkSpace goes, after the grace period"
+    );
 }
 
 /// B11: only `Records[0]` was read, and its key was not URL-decoded.
@@ -148,9 +162,16 @@ fn b11_every_record_is_read_and_keys_are_decoded() {
     };
     let records = [
         record("exports/users+old.csv", "2026-11-24T10:00:00.000Z", "0055AED6DCD90281E5"),
-        record("exports/AD+users%20%C3%A9t%C3%A9.csv", "2026-11-24T10:05:00.000Z", "0055AED6DCD90281E6"),
+        record(
+            "exports/AD+users%20%C3%A9t%C3%A9.csv",
+            "2026-11-24T10:05:00.000Z",
+            "0055AED6DCD90281E6",
+        ),
     ];
-    let expected = ObjectRef { bucket: "users-bucket".to_owned(), key: "exports/AD users été.csv".to_owned() };
+    let expected = ObjectRef {
+        bucket: "users-bucket".to_owned(),
+        key: "exports/AD users été.csv".to_owned(),
+    };
     assert_eq!(latest_export(&records).unwrap(), Some(expected.clone()));
     // Order of records does not matter; the newest wins.
     let reversed = [records[1].clone(), records[0].clone()];
@@ -177,7 +198,13 @@ fn grace_period_keeps_a_leaver_until_due_then_terminates() {
     let third = plan(&desired, &current, &second.missing_since, &policy(limits), due);
     assert_eq!(terminated(&third), ["ws-000000002"]);
     // The user coming back clears the clock.
-    let back = plan(&crate::support::desired(&["stays", "LEFT"]), &current, &third.missing_since, &policy(limits), due);
+    let back = plan(
+        &crate::support::desired(&["stays", "LEFT"]),
+        &current,
+        &third.missing_since,
+        &policy(limits),
+        due,
+    );
     assert!(back.missing_since.is_empty() && back.is_empty());
 }
 

@@ -34,7 +34,8 @@ pub(crate) fn policy(limits: Limits) -> Policy {
 }
 
 /// Limits that never block and never wait.
-pub(crate) const OPEN: Limits = Limits { max_terminate: u32::MAX, max_terminate_percent: 100, grace_days: 0 };
+pub(crate) const OPEN: Limits =
+    Limits { max_terminate: u32::MAX, max_terminate_percent: 100, grace_days: 0 };
 
 /// A WorkSpace builder: `ws(1, "jsmith")` is owned, AVAILABLE, in [`DIRECTORY`].
 pub(crate) fn ws(n: u32, user: &str) -> Workspace {
