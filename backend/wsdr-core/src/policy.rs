@@ -31,7 +31,8 @@ pub struct Limits {
 impl Limits {
     /// What an admin would choose: a user's departure takes effect after three days' grace, and no run
     /// removes more than 20 WorkSpaces or a fifth of the fleet without a human raising the limit.
-    pub const RECOMMENDED: Limits = Limits { max_terminate: 20, max_terminate_percent: 20, grace_days: 3 };
+    pub const RECOMMENDED: Limits =
+        Limits { max_terminate: 20, max_terminate_percent: 20, grace_days: 3 };
 }
 
 /// A policy value out of range.

@@ -42,7 +42,10 @@ pub struct BadObjectKey {
 pub fn latest_export(records: &[S3Record]) -> Result<Option<ObjectRef>, BadObjectKey> {
     let mut newest: Option<(&S3Record, ObjectRef)> = None;
     for record in records {
-        let object = ObjectRef { bucket: record.bucket.clone(), key: decode_object_key(&record.encoded_key)? };
+        let object = ObjectRef {
+            bucket: record.bucket.clone(),
+            key: decode_object_key(&record.encoded_key)?,
+        };
         let is_newer = newest.as_ref().is_none_or(|(best, _)| {
             (&record.event_time, record.sequencer.len(), &record.sequencer)
                 > (&best.event_time, best.sequencer.len(), &best.sequencer)
@@ -66,7 +69,9 @@ pub fn decode_object_key(encoded: &str) -> Result<String, BadObjectKey> {
                 let hex = [input.next(), input.next()];
                 let digits = hex.map(|d| d.and_then(|d| char::from(d).to_digit(16)));
                 match digits {
-                    [Some(high), Some(low)] => u8::try_from(high * 16 + low).map_err(|_| bad("bad escape"))?,
+                    [Some(high), Some(low)] => {
+                        u8::try_from(high * 16 + low).map_err(|_| bad("bad escape"))?
+                    }
                     _ => return Err(bad("'%' is not followed by two hexadecimal digits")),
                 }
             }
@@ -82,7 +87,10 @@ mod tests {
 
     #[test]
     fn keys_are_url_decoded() {
-        assert_eq!(decode_object_key("users/AD+users%20%C3%A9t%C3%A9.csv").unwrap(), "users/AD users été.csv");
+        assert_eq!(
+            decode_object_key("users/AD+users%20%C3%A9t%C3%A9.csv").unwrap(),
+            "users/AD users été.csv"
+        );
         assert_eq!(decode_object_key("a%2Bb").unwrap(), "a+b");
         assert!(decode_object_key("bad%2").is_err());
         assert!(decode_object_key("bad%zz").is_err());
