@@ -20,6 +20,25 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// The desired users wsdr sees in a users export, and the rows it rejects with their reasons.
     Users(UsersArgs),
+    /// AWS Health events: what the health function would decide.
+    #[command(subcommand)]
+    Health(HealthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HealthCommand {
+    /// Classifies one EventBridge `aws.health` event: failover_recommended, recovered or ignore, with the reason.
+    Classify(ClassifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClassifyArgs {
+    /// The event, as EventBridge delivers it (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) event: PathBuf,
+    /// The region whose WorkSpaces the DR environment stands in for (e.g. us-east-1).
+    #[arg(long, value_name = "R")]
+    pub(crate) primary_region: String,
 }
 
 #[derive(Debug, Args)]

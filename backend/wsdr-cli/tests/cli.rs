@@ -221,3 +221,26 @@ fn users_lists_desired_disabled_and_rejects() {
             && table.contains("line 7: 4 columns where 3 were expected")
     );
 }
+
+#[test]
+fn health_classify_prints_the_decision_and_reason() {
+    let classify = |name: &str| {
+        let event = fixture(&format!("health/{name}.json"));
+        wsdr(&["health", "classify", "--event", &event, "--primary-region", "us-east-1"])
+    };
+    for (name, decision) in [
+        ("open-issue-primary", "failover_recommended"),
+        ("closed-issue", "recovered"),
+        ("other-region", "ignore"),
+        ("scheduled-change", "ignore"),
+    ] {
+        let output = classify(name);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        let result: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(result["decision"], decision, "{name}");
+        assert!(!result["reason"].as_str().unwrap().is_empty());
+    }
+    let output = classify("malformed-wrong-types");
+    assert_eq!(output.status.code(), Some(2), "malformed events are bad input");
+    assert!(stderr(&output).contains("malformed-wrong-types.json: "), "{}", stderr(&output));
+}

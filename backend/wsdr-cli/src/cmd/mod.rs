@@ -1,9 +1,10 @@
 //! One module per command; each reads its inputs, calls the core and prints.
 
+mod health;
 mod plan;
 mod users;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, HealthCommand};
 use crate::failure::Failure;
 
 /// Runs the parsed command.
@@ -11,5 +12,6 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(args) => plan::run(&args),
         Command::Users(args) => users::run(&args),
+        Command::Health(HealthCommand::Classify(args)) => health::classify(&args),
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // A test that cannot unwrap has failed.
 
+mod health;
 mod properties;
 mod sample_defects;
 mod support;

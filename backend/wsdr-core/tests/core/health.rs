@@ -1,18 +1,13 @@
 //! AWS Health fixtures (tests/fixtures/health/, built field by field from the documented EventBridge schema)
 //! through the classifier and the failover state machine. Update snapshots with `UPDATE_EXPECT=1`.
 
-use std::path::PathBuf;
-
 use expect_test::{Expect, expect};
 use jiff::Timestamp;
 use wsdr_core::failover::{AdminCommand, DrState, FailoverPolicy, Input, Outcome};
 use wsdr_core::health::{Classification, Region, classify_slice};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/health")
-        .join(format!("{name}.json"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    crate::support::fixture(&format!("health/{name}.json"))
 }
 
 fn primary() -> Region {
