@@ -20,9 +20,21 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// The desired users wsdr sees in a users export, and the rows it rejects with their reasons.
     Users(UsersArgs),
+    /// The `workspaces://` URI that opens the WorkSpaces client for a user on a registration code.
+    Link(LinkArgs),
     /// AWS Health events: what the health function would decide.
     #[command(subcommand)]
     Health(HealthCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LinkArgs {
+    /// The user name to pre-fill (at most 63 characters; no spaces, control characters or leading '-').
+    #[arg(long, value_name = "U")]
+    pub(crate) user: Option<String>,
+    /// A registration code (e.g. WSpdx+ABC12D) or a connection alias (FQDN).
+    #[arg(long, value_name = "C")]
+    pub(crate) code: String,
 }
 
 #[derive(Debug, Subcommand)]

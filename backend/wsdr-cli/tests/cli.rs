@@ -244,3 +244,20 @@ fn health_classify_prints_the_decision_and_reason() {
     assert_eq!(output.status.code(), Some(2), "malformed events are bad input");
     assert!(stderr(&output).contains("malformed-wrong-types.json: "), "{}", stderr(&output));
 }
+
+#[test]
+fn link_builds_only_validated_uris() {
+    let output = wsdr(&["link", "--user", "JSmith", "--code", "WSpdx+ABC12D"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "workspaces://JSmith@WSpdx+ABC12D\n");
+    let output = wsdr(&["link", "--user", "j.o'brien", "--code", "dr.desktops.example.com"]);
+    assert_eq!(stdout(&output), "workspaces://j.o%27brien@dr.desktops.example.com\n");
+    // CVE-2021-38112: an argument smuggled into the URI is refused, never encoded into a launchable link.
+    for (user, code) in
+        [("--gpu-launcher=calc.exe", "WSpdx+ABC12D"), ("jsmith", "WSpdx+ABC12D --gpu-launcher=x")]
+    {
+        let output = wsdr(&["link", "--user", user, "--code", code]);
+        assert_eq!(output.status.code(), Some(2), "{user} {code}");
+        assert!(output.stdout.is_empty());
+    }
+}

@@ -1,6 +1,7 @@
 //! One module per command; each reads its inputs, calls the core and prints.
 
 mod health;
+mod link;
 mod plan;
 mod users;
 
@@ -12,6 +13,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plan(args) => plan::run(&args),
         Command::Users(args) => users::run(&args),
+        Command::Link(args) => link::run(&args),
         Command::Health(HealthCommand::Classify(args)) => health::classify(&args),
     }
 }
