@@ -11,6 +11,23 @@ started=$(date +%s)
 
 step() { printf '\n==> %s (%ss)\n' "$1" "$(($(date +%s) - started))"; }
 
+# Installs the Debian packages named, if any is missing (CI runs as root on Debian 12).
+apt_updated=
+ensure_apt() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  [ -n "$apt_updated" ] || { $sudo apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+step "system packages"
+ensure_apt openssl   # wsdr-protocol's tests check signatures against openssl both ways
+
 step "toolchain"
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
@@ -27,6 +44,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (every crate: unit, property, fixture and CLI tests)"
 cargo test --workspace --locked
+
+step "AWS emulator (moto, pinned, in a venv): its AWS-faithful WorkSpaces behaviours"
+tests/emulator/run-tests.sh -q
 
 step "done"
 echo "tests/run.sh passed in $(($(date +%s) - started)) s"
