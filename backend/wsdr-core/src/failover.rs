@@ -57,6 +57,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::health::{Classification, Decision, HealthEventSummary, Insert, Region, SeenEvents};
 
+/// The wire vocabulary of the status document, from `wsdr-protocol`: which deployment is active, the published
+/// state, and who caused a change. One definition, so the state machine cannot drift from what the tray parses.
+pub use wsdr_protocol::{CauseSource, SiteRole as Site, State as PublishedState};
+
 mod notice;
 
 pub use notice::{AdminNotice, NoticeBody, NoticeKind, SUBJECT_MAX_CHARS};
@@ -126,59 +130,6 @@ impl Mode {
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// The status document's `state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PublishedState {
-    /// Use the primary.
-    Normal,
-    /// Use DR.
-    Failover,
-    /// A drill is running.
-    Drill,
-}
-
-/// Which of the two deployments users should use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Site {
-    /// The primary region.
-    Primary,
-    /// The DR region.
-    Dr,
-}
-
-impl Site {
-    /// `primary` or `dr`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Site::Primary => "primary",
-            Site::Dr => "dr",
-        }
-    }
-}
-
-/// Who caused a status change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CauseSource {
-    /// An AWS Health event.
-    #[serde(rename = "aws.health")]
-    AwsHealth,
-    /// An admin command.
-    #[serde(rename = "admin")]
-    Admin,
-}
-
-impl CauseSource {
-    /// `aws.health` or `admin`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CauseSource::AwsHealth => "aws.health",
-            CauseSource::Admin => "admin",
-        }
     }
 }
 
