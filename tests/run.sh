@@ -48,5 +48,8 @@ cargo test --workspace --locked
 step "AWS emulator (moto, pinned, in a venv): its AWS-faithful WorkSpaces behaviours"
 tests/emulator/run-tests.sh -q
 
+step "infra: cfn-lint, checkov and the IAM invariant tests over the SAM templates"
+infra/check.sh
+
 step "done"
 echo "tests/run.sh passed in $(($(date +%s) - started)) s"
