@@ -1,8 +1,15 @@
 //! The AWS adapters: the only crate in wsdr that depends on the AWS SDK.
 //!
-//! One small module per service (WorkSpaces, S3, SNS, Health, KMS), each behind a trait that the drivers call.
-//! The adapters own pagination, batching (at most 25 items per WorkSpaces call), client-side rate limiting,
-//! bounded retries and the mapping of per-item `FailedRequests` into typed outcomes. They make no decisions:
-//! what to create or terminate comes from `wsdr_core::plan`.
-//!
-//! Empty until the live-reconciliation issue fills it.
+//! One small module per service, each owning pagination, batching (at most 25 items per WorkSpaces call),
+//! client-side rate limiting and the mapping of per-item `FailedRequests` into typed outcomes; and the drivers
+//! that carry out the core's decisions through them. The adapters make no decisions: what to create or terminate
+//! comes from `wsdr_core::plan`.
+
+pub mod error;
+pub mod limiter;
+pub mod s3;
+pub mod sdk;
+pub mod tagging;
+pub mod workspaces;
+
+pub use error::{AwsError, ErrorKind};

@@ -190,6 +190,35 @@ pub struct Workspace {
     pub created_at: Option<Timestamp>,
 }
 
+/// What a WorkSpace's tags say about wsdr's ownership of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ownership {
+    /// It carries `wsdr:managed-by=wsdr`.
+    pub owned: bool,
+    /// The `wsdr:created-at` tag, when present.
+    pub created_at: Option<Timestamp>,
+}
+
+impl Ownership {
+    /// Reads ownership from `(key, value)` tags; a `wsdr:created-at` that is not an RFC 3339 time is an error
+    /// (someone edited wsdr's tag by hand: better to say so than to guess).
+    pub fn from_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Ownership, String> {
+        let mut ownership = Ownership::default();
+        for (key, value) in tags {
+            match key {
+                OWNER_TAG_KEY => ownership.owned = value == OWNER_TAG_VALUE,
+                CREATED_AT_TAG_KEY => {
+                    ownership.created_at = Some(value.parse::<Timestamp>().map_err(|error| {
+                        format!("tag {CREATED_AT_TAG_KEY}={value:?} is not an RFC 3339 time: {error}")
+                    })?);
+                }
+                _ => {}
+            }
+        }
+        Ok(ownership)
+    }
+}
+
 /// A `describe-workspaces` document that could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
@@ -304,17 +333,12 @@ impl RawWorkspace {
         let directory_id = required(self.directory_id, "DirectoryId")
             .map_err(|message| format!("{id}: {message}"))?;
         let state = required(self.state, "State").map_err(|message| format!("{id}: {message}"))?;
-        let tag =
-            |key: &str| self.tags.iter().find(|tag| tag.key == key).map(|tag| tag.value.as_str());
-        let created_at = match tag(CREATED_AT_TAG_KEY) {
-            None => None,
-            Some(raw) => Some(raw.parse::<Timestamp>().map_err(|error| {
-                format!("{id}: tag {CREATED_AT_TAG_KEY}={raw:?} is not an RFC 3339 time: {error}")
-            })?),
-        };
+        let ownership =
+            Ownership::from_tags(self.tags.iter().map(|tag| (tag.key.as_str(), tag.value.as_str())))
+                .map_err(|message| format!("{id}: {message}"))?;
         Ok(Workspace {
-            owned: tag(OWNER_TAG_KEY) == Some(OWNER_TAG_VALUE),
-            created_at,
+            owned: ownership.owned,
+            created_at: ownership.created_at,
             id,
             directory_id,
             user_name: self.user_name,

@@ -1,7 +1,9 @@
-//! wsdr's AWS Lambda functions: `reconcile`, `health` and `publish`.
+//! wsdr's AWS Lambda functions, one binary each so that each gets its own least-privilege role:
+//! `reconcile` (users export → DR WorkSpaces), `health` (AWS Health events → failover state machine) and
+//! `publish` (admin actions and the periodic re-signing of the status document).
 //!
-//! Each function is a thin `main` that builds its clients and configuration once, then hands every event to a
-//! handler that is generic over the ports in `wsdr-aws`, so handlers are tested without AWS. Separate functions
-//! so that each one gets its own least-privilege role.
-//!
-//! Empty until the live-reconciliation and health issues fill it.
+//! The binaries are thin: parse the event, call the driver in `wsdr-aws`, log the report. What they share lives
+//! here: logging set-up and the environment-variable configuration (`infra/README.md` lists the variables).
+
+pub mod env;
+pub mod logging;

@@ -1,5 +1,6 @@
 //! One module per command; each reads its inputs, calls the core and prints.
 
+mod aws;
 mod health;
 mod link;
 mod plan;
