@@ -72,19 +72,32 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        let message = DisplayErrorContext(&error).to_string();
-        let (code, kind) = match &error {
+        match &error {
             SdkError::ServiceError(context) => {
-                let code = context.err().code().map(str::to_owned);
-                let status = Some(context.raw().status().as_u16());
-                (code.clone(), classify(code.as_deref(), status))
+                let (service_error, status) = (context.err(), context.raw().status().as_u16());
+                let code = service_error.code().map(str::to_owned);
+                // The service's own words, not the SDK's debug dump of the raw response.
+                let message = match (service_error.code(), service_error.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(code), None) => format!("{code} (HTTP {status})"),
+                    _ => format!("HTTP {status}: {}", DisplayErrorContext(service_error)),
+                };
+                let kind = classify(code.as_deref(), Some(status));
+                AwsError { operation, code, message, kind }
             }
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-                (None, ErrorKind::Transient)
-            }
-            _ => (None, ErrorKind::Rejected),
-        };
-        AwsError { operation, code, message, kind }
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => AwsError {
+                operation,
+                code: None,
+                message: DisplayErrorContext(&error).to_string(),
+                kind: ErrorKind::Transient,
+            },
+            _ => AwsError {
+                operation,
+                code: None,
+                message: DisplayErrorContext(&error).to_string(),
+                kind: ErrorKind::Rejected,
+            },
+        }
     }
 }
 

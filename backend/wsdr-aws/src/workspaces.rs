@@ -2,7 +2,9 @@
 //! most 25 with their per-item outcomes. Every call waits for the shared [`RateLimiter`] first.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_workspaces::types::{
     RunningMode, Tag, TerminateRequest, WorkspaceProperties, WorkspaceRequest,
@@ -66,6 +68,11 @@ pub enum Terminated {
     },
 }
 
+/// Rounds of waiting when the service still throttles after the SDK's own retries (another client sharing the
+/// account's quota, a storm): 1, 2, 4, 8 then 16 s, each with full jitter — at most about half a minute in all.
+const THROTTLE_ROUNDS: u32 = 5;
+const THROTTLE_FIRST_WAIT: Duration = Duration::from_secs(1);
+
 /// The WorkSpaces API of one region, rate-limited.
 #[derive(Clone, Debug)]
 pub struct WorkspacesApi {
@@ -84,6 +91,30 @@ impl WorkspacesApi {
         &self.limiter
     }
 
+    /// Sends one call when the limiter allows; when the service throttles it even after the SDK's retries, slows
+    /// the limiter down and tries again after a jittered, doubling wait, a bounded number of times.
+    async fn send<T, F, Fut>(&self, call: F) -> Result<T, AwsError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        let mut wait = THROTTLE_FIRST_WAIT;
+        for _ in 0..THROTTLE_ROUNDS {
+            self.limiter.acquire().await;
+            match call().await {
+                Err(error) if error.kind == ErrorKind::Throttled => {
+                    tracing::warn!(operation = error.operation, wait_ms = wait.as_millis(), "throttled; waiting");
+                    self.limiter.penalize();
+                    tokio::time::sleep(wait.mul_f64(fastrand::f64())).await;
+                    wait *= 2;
+                }
+                result => return result,
+            }
+        }
+        self.limiter.acquire().await;
+        call().await
+    }
+
     /// Every WorkSpace of `directory`, all pages (25 per page, the API's maximum). Ownership is not known here
     /// (DescribeWorkspaces returns no tags): every entry has `owned: false` until [`crate::tagging`] says.
     pub async fn describe_directory(&self, directory: &DirectoryId) -> Result<Vec<Workspace>, AwsError> {
@@ -91,16 +122,18 @@ impl WorkspacesApi {
         let mut workspaces = Vec::new();
         let mut next_token = None;
         loop {
-            self.limiter.acquire().await;
             let page = self
-                .client
-                .describe_workspaces()
-                .directory_id(directory.as_str())
-                .limit(i32::try_from(MAX_BATCH).unwrap_or(25))
-                .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+                .send(|| async {
+                    self.client
+                        .describe_workspaces()
+                        .directory_id(directory.as_str())
+                        .limit(i32::try_from(MAX_BATCH).unwrap_or(25))
+                        .set_next_token(next_token.clone())
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(OPERATION, error))
+                })
+                .await?;
             for raw in page.workspaces() {
                 workspaces.push(observed(raw).map_err(|message| AwsError {
                     operation: OPERATION,
@@ -136,14 +169,16 @@ impl WorkspacesApi {
                 message: error.to_string(),
                 kind: ErrorKind::Rejected,
             })?;
-        self.limiter.acquire().await;
         let output = self
-            .client
-            .create_workspaces()
-            .set_workspaces(Some(requests))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+            .send(|| async {
+                self.client
+                    .create_workspaces()
+                    .set_workspaces(Some(requests.clone()))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(OPERATION, error))
+            })
+            .await?;
 
         let mut pending: BTreeMap<UserKey, WorkspaceId> = BTreeMap::new();
         for workspace in output.pending_requests() {
@@ -199,14 +234,16 @@ impl WorkspacesApi {
                 message: error.to_string(),
                 kind: ErrorKind::Rejected,
             })?;
-        self.limiter.acquire().await;
         let output = self
-            .client
-            .terminate_workspaces()
-            .set_terminate_workspace_requests(Some(requests))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+            .send(|| async {
+                self.client
+                    .terminate_workspaces()
+                    .set_terminate_workspace_requests(Some(requests.clone()))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(OPERATION, error))
+            })
+            .await?;
         let mut failed: BTreeMap<&str, Terminated> = BTreeMap::new();
         for failure in output.failed_requests() {
             if let Some(id) = failure.workspace_id() {
@@ -228,14 +265,16 @@ impl WorkspacesApi {
         let tag = Tag::builder().key(OWNER_TAG_KEY).value(OWNER_TAG_VALUE).build().map_err(|error| {
             AwsError { operation: OPERATION, code: None, message: error.to_string(), kind: ErrorKind::Rejected }
         })?;
-        self.limiter.acquire().await;
-        self.client
-            .create_tags()
-            .resource_id(id.as_str())
-            .tags(tag)
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+        self.send(|| async {
+            self.client
+                .create_tags()
+                .resource_id(id.as_str())
+                .tags(tag.clone())
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(OPERATION, error))
+        })
+        .await?;
         Ok(())
     }
 }

@@ -35,6 +35,12 @@ impl Limits {
         Limits { max_terminate: 20, max_terminate_percent: 20, grace_days: 3 };
 }
 
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::RECOMMENDED
+    }
+}
+
 /// A policy value out of range.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidPolicy {
