@@ -85,7 +85,9 @@ impl AwsError {
                 let kind = classify(code.as_deref(), Some(status));
                 AwsError { operation, code, message, kind }
             }
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => AwsError {
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => AwsError {
                 operation,
                 code: None,
                 message: DisplayErrorContext(&error).to_string(),

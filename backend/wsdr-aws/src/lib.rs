@@ -5,10 +5,18 @@
 //! that carry out the core's decisions through them. The adapters make no decisions: what to create or terminate
 //! comes from `wsdr_core::plan`.
 
+pub mod clock;
 pub mod error;
+pub mod failover;
+pub mod health_api;
+pub mod kms;
 pub mod limiter;
+pub mod reconcile;
 pub mod s3;
 pub mod sdk;
+pub mod sns;
+pub mod state;
+pub mod status;
 pub mod tagging;
 pub mod workspaces;
 

@@ -32,7 +32,10 @@ impl Rate {
     /// Checks that the rate can limit anything.
     pub fn validate(self) -> Result<Rate, String> {
         if !(self.per_second.is_finite() && self.per_second > 0.0) {
-            return Err(format!("rate must be a positive number of calls per second, not {}", self.per_second));
+            return Err(format!(
+                "rate must be a positive number of calls per second, not {}",
+                self.per_second
+            ));
         }
         if self.burst == 0 {
             return Err("burst must be at least 1".to_owned());
@@ -89,7 +92,8 @@ impl RateLimiter {
     fn reserve(&self, now: Instant) -> Duration {
         let mut bucket = self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.rate.per_second).min(f64::from(self.rate.burst));
+        bucket.tokens =
+            (bucket.tokens + elapsed * self.rate.per_second).min(f64::from(self.rate.burst));
         bucket.updated = now;
         bucket.tokens -= 1.0;
         if bucket.tokens >= 0.0 {

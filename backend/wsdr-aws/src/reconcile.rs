@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod report;
+pub mod signals;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,8 +29,8 @@ use crate::state::{Acquired, Held, LastRun, StateStore};
 use crate::tagging::TaggingApi;
 use crate::workspaces::{Created, Terminated, WorkspacesApi};
 pub use config::{ReconcileConfig, Settings};
-pub use report::{Outcome, RunReport};
 use report::{Confirmation, Deferred, FailedItem, RateLimited, Readiness, UsersSummary};
+pub use report::{Outcome, RunReport};
 
 /// The services a run talks to.
 #[derive(Clone, Debug)]
@@ -46,7 +47,10 @@ impl Ports {
     /// Ports on `clients`, WorkSpaces calls limited to `rate`.
     pub fn new(clients: &Clients, rate: Rate) -> Ports {
         Ports {
-            workspaces: WorkspacesApi::new(clients.workspaces.clone(), Arc::new(RateLimiter::new(rate))),
+            workspaces: WorkspacesApi::new(
+                clients.workspaces.clone(),
+                Arc::new(RateLimiter::new(rate)),
+            ),
             tagging: TaggingApi::new(clients.tagging.clone()),
             store: ObjectStore::new(clients.s3.clone()),
         }
@@ -182,7 +186,11 @@ struct Execution<'a> {
 }
 
 impl Execution<'_> {
-    async fn plan_and_apply(&mut self, desired: &DesiredUsers, missing_since: &MissingSince) -> Result<(), AwsError> {
+    async fn plan_and_apply(
+        &mut self,
+        desired: &DesiredUsers,
+        missing_since: &MissingSince,
+    ) -> Result<(), AwsError> {
         let directory = &self.config.spec.directory_id;
         self.run.progress.stage("Reading the DR directory");
         let current = self.inventory().await?;
@@ -208,7 +216,8 @@ impl Execution<'_> {
             self.report.blocked = Some(blocked.clone());
         } else if self.config.dry_run {
             self.report.outcome = Outcome::DryRun;
-            self.report.planned_create = plan.create.iter().map(|create| create.user.to_string()).collect();
+            self.report.planned_create =
+                plan.create.iter().map(|create| create.user.to_string()).collect();
             self.report.planned_terminate =
                 plan.terminate.iter().map(|terminate| terminate.workspace_id.to_string()).collect();
         } else {
@@ -250,7 +259,12 @@ impl Execution<'_> {
             }
             match self.ports.workspaces.tag_as_owned(&adopt.workspace_id).await {
                 Ok(()) => self.report.adopted.push(adopt.workspace_id.to_string()),
-                Err(error) => self.report.failed.push(failed("adopt", &adopt.user, Some(&adopt.workspace_id), &error)),
+                Err(error) => self.report.failed.push(failed(
+                    "adopt",
+                    &adopt.user,
+                    Some(&adopt.workspace_id),
+                    &error,
+                )),
             }
             self.run.progress.advance(1);
         }
@@ -265,20 +279,27 @@ impl Execution<'_> {
                 break;
             }
             let users: Vec<Username> = batch.iter().map(|create| create.user.clone()).collect();
-            match self.ports.workspaces.create(&self.config.spec, &users, self.run.clock.now()).await {
+            match self
+                .ports
+                .workspaces
+                .create(&self.config.spec, &users, self.run.clock.now())
+                .await
+            {
                 Ok(outcomes) => {
                     for (user, outcome) in users.iter().zip(outcomes) {
                         let user = user.to_string();
                         match outcome {
                             Created::Pending(_) => self.report.created.push(user),
                             Created::AlreadyExists => self.report.already_existed.push(user),
-                            Created::Failed { code, message } => self.report.failed.push(FailedItem {
-                                operation: "create",
-                                user,
-                                workspace_id: None,
-                                code,
-                                reason: message,
-                            }),
+                            Created::Failed { code, message } => {
+                                self.report.failed.push(FailedItem {
+                                    operation: "create",
+                                    user,
+                                    workspace_id: None,
+                                    code,
+                                    reason: message,
+                                })
+                            }
                         }
                     }
                 }
@@ -297,22 +318,28 @@ impl Execution<'_> {
         let mut batches = plan.terminate_batches();
         while let Some(batch) = batches.next() {
             if self.out_of_time().await? {
-                self.report.deferred.terminate = batch.len() + batches.map(<[_]>::len).sum::<usize>();
+                self.report.deferred.terminate =
+                    batch.len() + batches.map(<[_]>::len).sum::<usize>();
                 break;
             }
-            let ids: Vec<WorkspaceId> = batch.iter().map(|terminate| terminate.workspace_id.clone()).collect();
+            let ids: Vec<WorkspaceId> =
+                batch.iter().map(|terminate| terminate.workspace_id.clone()).collect();
             match self.ports.workspaces.terminate(&ids).await {
                 Ok(outcomes) => {
                     for (terminate, outcome) in batch.iter().zip(outcomes) {
                         match outcome {
-                            Terminated::Accepted => self.report.terminated.push(terminate.workspace_id.to_string()),
-                            Terminated::Failed { code, message } => self.report.failed.push(FailedItem {
-                                operation: "terminate",
-                                user: terminate.user.clone(),
-                                workspace_id: Some(terminate.workspace_id.to_string()),
-                                code,
-                                reason: message,
-                            }),
+                            Terminated::Accepted => {
+                                self.report.terminated.push(terminate.workspace_id.to_string())
+                            }
+                            Terminated::Failed { code, message } => {
+                                self.report.failed.push(FailedItem {
+                                    operation: "terminate",
+                                    user: terminate.user.clone(),
+                                    workspace_id: Some(terminate.workspace_id.to_string()),
+                                    code,
+                                    reason: message,
+                                })
+                            }
                         }
                     }
                 }
@@ -343,7 +370,11 @@ impl Execution<'_> {
         }
         if let (Some(state), Some(held)) = (self.state, self.held.as_mut()) {
             let now = self.run.clock.now();
-            let acquired = held.state().lease.as_ref().map_or(now, |lease| lease.expires_at - self.config.lease_ttl);
+            let acquired = held
+                .state()
+                .lease
+                .as_ref()
+                .map_or(now, |lease| lease.expires_at - self.config.lease_ttl);
             if now.duration_since(acquired) > self.config.lease_ttl / 3 {
                 state.renew(held, now, self.config.lease_ttl).await?;
             }
@@ -352,21 +383,32 @@ impl Execution<'_> {
     }
 
     fn changed_anything(&self) -> bool {
-        !(self.report.created.is_empty() && self.report.terminated.is_empty() && self.report.adopted.is_empty())
+        !(self.report.created.is_empty()
+            && self.report.terminated.is_empty()
+            && self.report.adopted.is_empty())
     }
 
     /// Re-describes the directory: readiness as it now stands, and whether every accepted change shows.
     async fn confirm(&mut self, desired: &DesiredUsers, plan: &Plan) -> Result<(), AwsError> {
         self.run.progress.stage("Confirming");
-        let mut after = self.ports.workspaces.describe_directory(&self.config.spec.directory_id).await?;
+        let mut after =
+            self.ports.workspaces.describe_directory(&self.config.spec.directory_id).await?;
         // Ownership does not change readiness; what this run created or adopted is owned.
         let owned: BTreeMap<WorkspaceId, Ownership> = after
             .iter()
-            .filter(|workspace| !plan.ignore.iter().any(|ignored| ignored.workspace_id == workspace.id))
+            .filter(|workspace| {
+                !plan.ignore.iter().any(|ignored| ignored.workspace_id == workspace.id)
+            })
             .map(|workspace| (workspace.id.clone(), Ownership { owned: true, created_at: None }))
             .collect();
         apply_ownership(&mut after, &owned);
-        let replan = wsdr_core::plan::plan(desired, &after, &plan.missing_since, &self.config.policy, self.run.clock.now());
+        let replan = wsdr_core::plan::plan(
+            desired,
+            &after,
+            &plan.missing_since,
+            &self.config.policy,
+            self.run.clock.now(),
+        );
         self.report.readiness = Readiness::new(replan.counts.ready, replan.counts.desired);
 
         let live_users: Vec<UserKey> = after
@@ -395,7 +437,11 @@ impl Execution<'_> {
     }
 
     fn last_run(&self, outcome: &str) -> LastRun {
-        LastRun { run_id: self.report.run_id.clone(), finished_at: self.run.clock.now(), outcome: outcome.to_owned() }
+        LastRun {
+            run_id: self.report.run_id.clone(),
+            finished_at: self.run.clock.now(),
+            outcome: outcome.to_owned(),
+        }
     }
 }
 
@@ -496,8 +542,10 @@ async fn finish(
     waited_before: (u64, Duration),
 ) -> Result<RunReport, AwsError> {
     let (waits, waited) = ports.workspaces.limiter().waited();
-    report.rate_limited =
-        RateLimited { waits: waits - waited_before.0, waited_seconds: (waited - waited_before.1).as_secs_f64() };
+    report.rate_limited = RateLimited {
+        waits: waits - waited_before.0,
+        waited_seconds: (waited - waited_before.1).as_secs_f64(),
+    };
     report.finished_at = run.clock.now();
     if let Some(folder) = &config.reports {
         run.progress.stage("Writing the report");
@@ -516,7 +564,12 @@ async fn finish(
     Ok(report)
 }
 
-fn failed(operation: &'static str, user: &str, workspace_id: Option<&WorkspaceId>, error: &AwsError) -> FailedItem {
+fn failed(
+    operation: &'static str,
+    user: &str,
+    workspace_id: Option<&WorkspaceId>,
+    error: &AwsError,
+) -> FailedItem {
     FailedItem {
         operation,
         user: user.to_owned(),

@@ -53,7 +53,8 @@ impl FromStr for S3Location {
     fn from_str(uri: &str) -> Result<S3Location, BadS3Uri> {
         let bad = |reason| BadS3Uri { uri: uri.to_owned(), reason };
         let rest = uri.strip_prefix("s3://").ok_or_else(|| bad("it does not start with s3://"))?;
-        let (bucket, key) = rest.split_once('/').ok_or_else(|| bad("there is no key after the bucket"))?;
+        let (bucket, key) =
+            rest.split_once('/').ok_or_else(|| bad("there is no key after the bucket"))?;
         if bucket.is_empty() {
             return Err(bad("the bucket is empty"));
         }
@@ -132,9 +133,9 @@ impl ObjectStore {
             .await
             .map_err(|error| AwsError::from_sdk("s3:GetObject", error))?;
         let etag = ETag(output.e_tag().unwrap_or_default().to_owned());
-        let last_modified = output
-            .last_modified()
-            .and_then(|time| Timestamp::new(time.secs(), i32::try_from(time.subsec_nanos()).ok()?).ok());
+        let last_modified = output.last_modified().and_then(|time| {
+            Timestamp::new(time.secs(), i32::try_from(time.subsec_nanos()).ok()?).ok()
+        });
         let bytes = output.body.collect().await.map_err(|error| AwsError {
             operation: "s3:GetObject",
             code: None,
@@ -154,7 +155,12 @@ impl ObjectStore {
     }
 
     /// Writes an object; [`ErrorKind::PreconditionFailed`] when its precondition does not hold.
-    pub async fn put(&self, location: &S3Location, bytes: Vec<u8>, put: &Put<'_>) -> Result<ETag, AwsError> {
+    pub async fn put(
+        &self,
+        location: &S3Location,
+        bytes: Vec<u8>,
+        put: &Put<'_>,
+    ) -> Result<ETag, AwsError> {
         let mut request = self
             .client
             .put_object()
@@ -168,7 +174,8 @@ impl ObjectStore {
             Precondition::Absent => request.if_none_match("*"),
             Precondition::Matches(etag) => request.if_match(&etag.0),
         };
-        let output = request.send().await.map_err(|error| AwsError::from_sdk("s3:PutObject", error))?;
+        let output =
+            request.send().await.map_err(|error| AwsError::from_sdk("s3:PutObject", error))?;
         Ok(ETag(output.e_tag().unwrap_or_default().to_owned()))
     }
 }

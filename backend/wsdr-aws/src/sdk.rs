@@ -37,7 +37,8 @@ impl Retries {
 /// Loads the standard AWS configuration (region, credentials, endpoint) with wsdr's retry policy;
 /// `region` overrides the environment's.
 pub async fn load_config(region: Option<String>, retries: Retries) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retries.retry_config());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).retry_config(retries.retry_config());
     if let Some(region) = region {
         loader = loader.region(Region::new(region));
     }

@@ -104,7 +104,12 @@ impl StateStore {
     }
 
     /// Takes the lock for `run_id` until `now + ttl`, unless another run holds an unexpired lease.
-    pub async fn acquire(&self, run_id: &str, now: Timestamp, ttl: SignedDuration) -> Result<Acquired, AwsError> {
+    pub async fn acquire(
+        &self,
+        run_id: &str,
+        now: Timestamp,
+        ttl: SignedDuration,
+    ) -> Result<Acquired, AwsError> {
         for _ in 0..ACQUIRE_ATTEMPTS {
             let (state, precondition) = match self.store.get_if_exists(&self.location).await? {
                 None => (ReconcileState::default(), Precondition::Absent),
@@ -115,11 +120,17 @@ impl StateStore {
             }
             let state = ReconcileState {
                 version: VERSION,
-                lease: Some(Lease { run_id: run_id.to_owned(), acquired_at: now, expires_at: now + ttl }),
+                lease: Some(Lease {
+                    run_id: run_id.to_owned(),
+                    acquired_at: now,
+                    expires_at: now + ttl,
+                }),
                 ..state
             };
             match self.write(&state, precondition).await {
-                Ok(etag) => return Ok(Acquired::Held(Held { run_id: run_id.to_owned(), etag, state })),
+                Ok(etag) => {
+                    return Ok(Acquired::Held(Held { run_id: run_id.to_owned(), etag, state }));
+                }
                 // Someone wrote in between: read again; if it was a run taking the lease, it is busy.
                 Err(error) if error.kind == ErrorKind::PreconditionFailed => continue,
                 Err(error) => return Err(error),
@@ -137,7 +148,12 @@ impl StateStore {
     }
 
     /// Extends the lease to `now + ttl`.
-    pub async fn renew(&self, held: &mut Held, now: Timestamp, ttl: SignedDuration) -> Result<(), AwsError> {
+    pub async fn renew(
+        &self,
+        held: &mut Held,
+        now: Timestamp,
+        ttl: SignedDuration,
+    ) -> Result<(), AwsError> {
         let mut state = held.state.clone();
         if let Some(lease) = state.lease.as_mut() {
             lease.expires_at = now + ttl;
@@ -155,7 +171,10 @@ impl StateStore {
         let state = ReconcileState {
             version: VERSION,
             lease: None,
-            missing_since: missing_since.iter().map(|(key, time)| (key.as_str().to_owned(), *time)).collect(),
+            missing_since: missing_since
+                .iter()
+                .map(|(key, time)| (key.as_str().to_owned(), *time))
+                .collect(),
             last_run: Some(last_run),
         };
         self.replace(&mut held, state).await
@@ -180,7 +199,11 @@ impl StateStore {
         Ok(())
     }
 
-    async fn write(&self, state: &ReconcileState, precondition: Precondition) -> Result<ETag, AwsError> {
+    async fn write(
+        &self,
+        state: &ReconcileState,
+        precondition: Precondition,
+    ) -> Result<ETag, AwsError> {
         let bytes = serde_json::to_vec_pretty(state).map_err(|error| AwsError {
             operation: "s3:PutObject",
             code: None,

@@ -50,9 +50,11 @@ impl TaggingApi {
                 .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
             for mapping in page.resource_tag_mapping_list() {
                 let arn = mapping.resource_arn().unwrap_or_default();
-                let id = workspace_id_of(arn).ok_or_else(|| rejected(format!("{arn:?} is not a WorkSpace ARN")))?;
-                let ownership = Ownership::from_tags(mapping.tags().iter().map(|tag| (tag.key(), tag.value())))
-                    .map_err(|message| rejected(format!("{id}: {message}")))?;
+                let id = workspace_id_of(arn)
+                    .ok_or_else(|| rejected(format!("{arn:?} is not a WorkSpace ARN")))?;
+                let ownership =
+                    Ownership::from_tags(mapping.tags().iter().map(|tag| (tag.key(), tag.value())))
+                        .map_err(|message| rejected(format!("{id}: {message}")))?;
                 if ownership.owned {
                     owned.insert(id, ownership);
                 }
@@ -77,9 +79,14 @@ mod tests {
 
     #[test]
     fn workspace_ids_come_from_workspace_arns_only() {
-        let id = workspace_id_of("arn:aws:workspaces:eu-west-1:123456789012:workspace/ws-abc123def").unwrap();
+        let id =
+            workspace_id_of("arn:aws:workspaces:eu-west-1:123456789012:workspace/ws-abc123def")
+                .unwrap();
         assert_eq!(id.as_str(), "ws-abc123def");
-        assert!(workspace_id_of("arn:aws:workspaces:eu-west-1:123456789012:directory/d-1234567890").is_none());
+        assert!(
+            workspace_id_of("arn:aws:workspaces:eu-west-1:123456789012:directory/d-1234567890")
+                .is_none()
+        );
         assert!(workspace_id_of("ws-abc123def").is_none());
     }
 }

@@ -13,8 +13,8 @@ use jiff::Timestamp;
 use wsdr_core::policy::MAX_BATCH;
 use wsdr_core::username::{UserKey, Username};
 use wsdr_core::workspace::{
-    BundleId, CREATED_AT_TAG_KEY, DirectoryId, OWNER_TAG_KEY, OWNER_TAG_VALUE, Workspace, WorkspaceId,
-    WorkspaceState,
+    BundleId, CREATED_AT_TAG_KEY, DirectoryId, OWNER_TAG_KEY, OWNER_TAG_VALUE, Workspace,
+    WorkspaceId, WorkspaceState,
 };
 
 use crate::error::{AwsError, ErrorKind};
@@ -103,7 +103,11 @@ impl WorkspacesApi {
             self.limiter.acquire().await;
             match call().await {
                 Err(error) if error.kind == ErrorKind::Throttled => {
-                    tracing::warn!(operation = error.operation, wait_ms = wait.as_millis(), "throttled; waiting");
+                    tracing::warn!(
+                        operation = error.operation,
+                        wait_ms = wait.as_millis(),
+                        "throttled; waiting"
+                    );
                     self.limiter.penalize();
                     tokio::time::sleep(wait.mul_f64(fastrand::f64())).await;
                     wait *= 2;
@@ -117,7 +121,10 @@ impl WorkspacesApi {
 
     /// Every WorkSpace of `directory`, all pages (25 per page, the API's maximum). Ownership is not known here
     /// (DescribeWorkspaces returns no tags): every entry has `owned: false` until [`crate::tagging`] says.
-    pub async fn describe_directory(&self, directory: &DirectoryId) -> Result<Vec<Workspace>, AwsError> {
+    pub async fn describe_directory(
+        &self,
+        directory: &DirectoryId,
+    ) -> Result<Vec<Workspace>, AwsError> {
         const OPERATION: &str = "workspaces:DescribeWorkspaces";
         let mut workspaces = Vec::new();
         let mut next_token = None;
@@ -191,14 +198,18 @@ impl WorkspacesApi {
         }
         let mut failed: BTreeMap<UserKey, Created> = BTreeMap::new();
         for failure in output.failed_requests() {
-            let Some(Ok(key)) = failure.workspace_request().map(|r| UserKey::new(r.user_name())) else {
+            let Some(Ok(key)) = failure.workspace_request().map(|r| UserKey::new(r.user_name()))
+            else {
                 continue;
             };
             let code = failure.error_code().unwrap_or("Unknown").to_owned();
             let outcome = if code == RESOURCE_EXISTS {
                 Created::AlreadyExists
             } else {
-                Created::Failed { code, message: failure.error_message().unwrap_or_default().to_owned() }
+                Created::Failed {
+                    code,
+                    message: failure.error_message().unwrap_or_default().to_owned(),
+                }
             };
             failed.insert(key, outcome);
         }
@@ -213,7 +224,9 @@ impl WorkspacesApi {
                 } else {
                     Created::Failed {
                         code: "NoAnswer".to_owned(),
-                        message: "CreateWorkspaces listed this user neither as pending nor as failed".to_owned(),
+                        message:
+                            "CreateWorkspaces listed this user neither as pending nor as failed"
+                                .to_owned(),
                     }
                 }
             })
@@ -223,7 +236,10 @@ impl WorkspacesApi {
     /// Terminates WorkSpaces (at most 25). The outcomes are in the order of `ids`.
     pub async fn terminate(&self, ids: &[WorkspaceId]) -> Result<Vec<Terminated>, AwsError> {
         const OPERATION: &str = "workspaces:TerminateWorkspaces";
-        assert!(!ids.is_empty() && ids.len() <= MAX_BATCH, "1..=25 WorkSpaces per TerminateWorkspaces");
+        assert!(
+            !ids.is_empty() && ids.len() <= MAX_BATCH,
+            "1..=25 WorkSpaces per TerminateWorkspaces"
+        );
         let requests = ids
             .iter()
             .map(|id| TerminateRequest::builder().workspace_id(id.as_str()).build())
@@ -256,15 +272,24 @@ impl WorkspacesApi {
                 );
             }
         }
-        Ok(ids.iter().map(|id| failed.remove(id.as_str()).unwrap_or(Terminated::Accepted)).collect())
+        Ok(ids
+            .iter()
+            .map(|id| failed.remove(id.as_str()).unwrap_or(Terminated::Accepted))
+            .collect())
     }
 
     /// Puts wsdr's ownership tag on a WorkSpace it did not create (adoption).
     pub async fn tag_as_owned(&self, id: &WorkspaceId) -> Result<(), AwsError> {
         const OPERATION: &str = "workspaces:CreateTags";
-        let tag = Tag::builder().key(OWNER_TAG_KEY).value(OWNER_TAG_VALUE).build().map_err(|error| {
-            AwsError { operation: OPERATION, code: None, message: error.to_string(), kind: ErrorKind::Rejected }
-        })?;
+        let tag =
+            Tag::builder().key(OWNER_TAG_KEY).value(OWNER_TAG_VALUE).build().map_err(|error| {
+                AwsError {
+                    operation: OPERATION,
+                    code: None,
+                    message: error.to_string(),
+                    kind: ErrorKind::Rejected,
+                }
+            })?;
         self.send(|| async {
             self.client
                 .create_tags()

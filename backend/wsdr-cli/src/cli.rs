@@ -18,6 +18,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Offline: the plan that reconciliation would carry out, from a users export and a WorkSpaces snapshot.
     Plan(PlanArgs),
+    /// Live: reconciles the DR directory with a users export (region, endpoint and credentials from the standard
+    /// AWS environment; `AWS_ENDPOINT_URL` points it at a local emulator).
+    Reconcile(ReconcileArgs),
     /// The desired users wsdr sees in a users export, and the rows it rejects with their reasons.
     Users(UsersArgs),
     /// The `workspaces://` URI that opens the WorkSpaces client for a user on a registration code.
@@ -70,6 +73,53 @@ pub(crate) struct PlanArgs {
     /// Plan as of this time (RFC 3339), e.g. to see what the grace period allows on a given day.
     #[arg(long, value_name = "TIME")]
     pub(crate) now: Option<Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    /// The users export: `s3://BUCKET/KEY` or a local file.
+    #[arg(long, value_name = "SOURCE")]
+    pub(crate) users: String,
+    /// The DR directory (d-…).
+    #[arg(long, value_name = "D")]
+    pub(crate) directory_id: String,
+    /// The bundle of new WorkSpaces (wsb-…).
+    #[arg(long, value_name = "B")]
+    pub(crate) bundle_id: String,
+    /// Plan and report, change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) policy: PolicyArgs,
+    /// Where the lock and the grace periods live (`s3://BUCKET/PREFIX/`; the object is
+    /// `PREFIX/reconcile/<directory>.json`). Without it the grace period restarts every run, so nothing is
+    /// terminated unless --grace-days is 0.
+    #[arg(long, value_name = "S3_PREFIX")]
+    pub(crate) state: Option<String>,
+    /// Also write the run report to `s3://BUCKET/PREFIX/<directory>/<run id>.json`.
+    #[arg(long, value_name = "S3_PREFIX")]
+    pub(crate) reports: Option<String>,
+    /// AutoStop timeout of new WorkSpaces, in minutes (60-minute steps).
+    #[arg(long, value_name = "MIN", default_value_t = 60)]
+    pub(crate) auto_stop_minutes: u32,
+    /// An extra tag for new WorkSpaces, `Key=Value` (repeatable).
+    #[arg(long = "tag", value_name = "K=V")]
+    pub(crate) tags: Vec<String>,
+    /// KMS key to encrypt new WorkSpaces' volumes with.
+    #[arg(long, value_name = "ARN")]
+    pub(crate) volume_encryption_key: Option<String>,
+    /// WorkSpaces API calls per second (the service allows 2 by default).
+    #[arg(long, value_name = "N", default_value_t = 2.0)]
+    pub(crate) rate: f64,
+    /// WorkSpaces API calls allowed at once after a pause.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub(crate) burst: u32,
+    /// The DR region (default: the AWS environment's).
+    #[arg(long, value_name = "R")]
+    pub(crate) region: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,

@@ -63,7 +63,7 @@ pub use wsdr_protocol::{CauseSource, SiteRole as Site, State as PublishedState};
 
 mod notice;
 
-pub use notice::{AdminNotice, NoticeBody, NoticeKind, SUBJECT_MAX_CHARS};
+pub use notice::{AdminNotice, NoticeBody, NoticeKind, SUBJECT_MAX_CHARS, sns_subject};
 
 /// The version of the persisted [`DrState`] JSON.
 pub const STATE_VERSION: u32 = 1;
@@ -615,6 +615,38 @@ impl DrState {
     /// How many tracked events are open.
     pub fn open_events(&self) -> usize {
         self.tracked.values().filter(|t| t.status == TrackedStatus::Open).count()
+    }
+
+    /// Re-issues the current status with the next sequence and `issued_at = now`, so a new document can be signed
+    /// before the published one expires. Mode, active site, message and cause stay; no admin notice (nothing
+    /// happened). A state that never published anything (a new deployment) issues its first document: mode
+    /// normal's "no issue reported" message.
+    ///
+    /// A new sequence is required: the tray refuses a different payload under a sequence it has seen.
+    pub fn renew(&self, now: Timestamp) -> Result<(DrState, StatusChange), Refusal> {
+        let sequence = self.last_sequence.checked_add(1).ok_or(Refusal::SequenceExhausted)?;
+        let status = match &self.last_status {
+            Some(last) => StatusChange { sequence, issued_at: now, ..last.clone() },
+            None => StatusChange {
+                sequence,
+                issued_at: now,
+                state: self.mode.published_state(),
+                active: self.active,
+                message: Message {
+                    title: "No WorkSpaces issue reported".to_owned(),
+                    body: "Keep using your usual WorkSpace. If you need to switch, you will be told here."
+                        .to_owned(),
+                },
+                cause: self
+                    .cause
+                    .clone()
+                    .unwrap_or(Cause { source: CauseSource::Admin, event_arn: None }),
+            },
+        };
+        let mut next = self.clone();
+        next.last_sequence = sequence;
+        next.last_status = Some(status.clone());
+        Ok((next, status))
     }
 
     /// Applies one input. `Err` means the command was refused and nothing changed: keep `self`.

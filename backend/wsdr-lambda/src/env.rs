@@ -41,9 +41,10 @@ where
 {
     match optional(name) {
         None => Ok(default),
-        Some(value) => value
-            .trim()
-            .parse()
-            .map_err(|error: T::Err| EnvError::Invalid { name, reason: error.to_string(), value }),
+        Some(value) => value.trim().parse().map_err(|error: T::Err| EnvError::Invalid {
+            name,
+            reason: error.to_string(),
+            value,
+        }),
     }
 }

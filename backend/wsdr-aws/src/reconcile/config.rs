@@ -80,7 +80,14 @@ impl fmt::Display for InvalidSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "invalid configuration:")?;
         for bad in &self.0 {
-            write!(f, "\n  {} / {} = {:?}: {}", bad.setting.flag(), bad.setting.env_var(), bad.value, bad.reason)?;
+            write!(
+                f,
+                "\n  {} / {} = {:?}: {}",
+                bad.setting.flag(),
+                bad.setting.env_var(),
+                bad.value,
+                bad.reason
+            )?;
         }
         Ok(())
     }
@@ -147,7 +154,9 @@ impl Settings {
             fail(
                 Setting::AutoStopTimeout,
                 &minutes.to_string(),
-                format!("AutoStop timeouts are set in 60-minute steps, from 60 to {MAX_AUTO_STOP_MINUTES}"),
+                format!(
+                    "AutoStop timeouts are set in 60-minute steps, from 60 to {MAX_AUTO_STOP_MINUTES}"
+                ),
             );
         }
         let mut extra_tags = Vec::new();
@@ -157,12 +166,14 @@ impl Settings {
                 Err(reason) => fail(Setting::WorkspaceTags, raw, reason),
             }
         }
-        let state = self.state_prefix.as_deref().and_then(|raw| {
-            folder(raw).map_err(|reason| fail(Setting::State, raw, reason)).ok()
-        });
-        let reports = self.reports_prefix.as_deref().and_then(|raw| {
-            folder(raw).map_err(|reason| fail(Setting::Reports, raw, reason)).ok()
-        });
+        let state = self
+            .state_prefix
+            .as_deref()
+            .and_then(|raw| folder(raw).map_err(|reason| fail(Setting::State, raw, reason)).ok());
+        let reports = self
+            .reports_prefix
+            .as_deref()
+            .and_then(|raw| folder(raw).map_err(|reason| fail(Setting::Reports, raw, reason)).ok());
         let policy = directory_id.clone().and_then(|directory_id| {
             Policy::new(directory_id, self.limits)
                 .map_err(|error| match error {
@@ -178,7 +189,11 @@ impl Settings {
         match (directory_id, bundle_id, policy) {
             (Some(directory_id), Some(bundle_id), Some(policy)) if bad.is_empty() => {
                 let state = state.map(|prefix| {
-                    prefix.sibling(format!("{}reconcile/{}.json", prefix.key, directory_id.as_str()))
+                    prefix.sibling(format!(
+                        "{}reconcile/{}.json",
+                        prefix.key,
+                        directory_id.as_str()
+                    ))
                 });
                 Ok(ReconcileConfig {
                     spec: WorkspaceSpec {
@@ -223,7 +238,11 @@ fn folder(raw: &str) -> Result<S3Location, String> {
     if bucket.is_empty() {
         return Err("the bucket is empty".to_owned());
     }
-    let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix.to_owned() } else { format!("{prefix}/") };
+    let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}/")
+    };
     Ok(S3Location::new(bucket, prefix))
 }
 
@@ -246,7 +265,10 @@ mod tests {
     #[test]
     fn good_settings_give_the_state_object_and_report_folder() {
         let config = good().validate().unwrap();
-        assert_eq!(config.state.unwrap().to_string(), "s3://state-bucket/state/reconcile/d-90670a1b2c.json");
+        assert_eq!(
+            config.state.unwrap().to_string(),
+            "s3://state-bucket/state/reconcile/d-90670a1b2c.json"
+        );
         assert_eq!(config.reports.unwrap().to_string(), "s3://state-bucket/reports/");
         assert_eq!(config.spec.auto_stop_timeout_minutes, 60);
     }
@@ -257,7 +279,11 @@ mod tests {
             directory_id: "D-123".to_owned(),
             bundle_id: "bundle".to_owned(),
             auto_stop_timeout_minutes: 90,
-            extra_tags: vec!["CostCenter=42".to_owned(), "wsdr:managed-by=me".to_owned(), "novalue".to_owned()],
+            extra_tags: vec![
+                "CostCenter=42".to_owned(),
+                "wsdr:managed-by=me".to_owned(),
+                "novalue".to_owned(),
+            ],
             state_prefix: Some("state-bucket".to_owned()),
             ..good()
         };
@@ -282,7 +308,9 @@ mod tests {
 
     #[test]
     fn auto_stop_accepts_whole_hours_up_to_48() {
-        for (minutes, ok) in [(0, false), (60, true), (120, true), (61, false), (2880, true), (2940, false)] {
+        for (minutes, ok) in
+            [(0, false), (60, true), (120, true), (61, false), (2880, true), (2940, false)]
+        {
             let settings = Settings { auto_stop_timeout_minutes: minutes, ..good() };
             assert_eq!(settings.validate().is_ok(), ok, "{minutes}");
         }

@@ -194,7 +194,10 @@ impl RunReport {
     pub fn summary(&self) -> String {
         match self.outcome {
             Outcome::Skipped => {
-                format!("skipped: {}", self.skipped.as_deref().unwrap_or("another run holds the lock"))
+                format!(
+                    "skipped: {}",
+                    self.skipped.as_deref().unwrap_or("another run holds the lock")
+                )
             }
             Outcome::InvalidUsers => format!(
                 "refused the users list {}: {}",
@@ -203,7 +206,9 @@ impl RunReport {
             ),
             Outcome::Blocked => format!(
                 "blocked: {}",
-                self.blocked.as_ref().map_or("by the safety policy", |blocked| blocked.reason.as_str())
+                self.blocked
+                    .as_ref()
+                    .map_or("by the safety policy", |blocked| blocked.reason.as_str())
             ),
             _ => format!(
                 "{}{} created, {} terminated, {} adopted, {} failed, {} pending termination; readiness {:.1}% \

@@ -8,7 +8,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use wsdr_aws::clock::{Clock, FixedClock, SystemClock};
 use wsdr_aws::limiter::Rate;
-use wsdr_aws::reconcile::{NoProgress, Outcome, Ports, Run, RunReport, Settings, UsersInput, reconcile};
+use wsdr_aws::reconcile::{
+    NoProgress, Outcome, Ports, Run, RunReport, Settings, UsersInput, reconcile,
+};
 use wsdr_aws::s3::S3Location;
 use wsdr_aws::sdk::Clients;
 use wsdr_core::policy::Limits;
@@ -72,9 +74,14 @@ impl Site {
     async fn run(&self, settings: &Settings, clock: &dyn Clock) -> RunReport {
         let config = settings.validate().unwrap();
         let run = Run { trigger: "test", clock, deadline: None, progress: &NoProgress };
-        let report = reconcile(&self.ports, &config, UsersInput::S3(S3Location::new(BUCKET, USERS_KEY)), &run)
-            .await
-            .unwrap();
+        let report = reconcile(
+            &self.ports,
+            &config,
+            UsersInput::S3(S3Location::new(BUCKET, USERS_KEY)),
+            &run,
+        )
+        .await
+        .unwrap();
         println!("{}", report.summary());
         report
     }
@@ -108,7 +115,8 @@ impl Site {
             .bundle_id(&self.bundle_id)
             .build()
             .unwrap();
-        let output = self.clients.workspaces.create_workspaces().workspaces(request).send().await.unwrap();
+        let output =
+            self.clients.workspaces.create_workspaces().workspaces(request).send().await.unwrap();
         assert!(output.failed_requests().is_empty(), "{:?}", output.failed_requests());
         output.pending_requests()[0].workspace_id().unwrap().to_owned()
     }
@@ -136,8 +144,15 @@ async fn hundred_users_from_empty_get_one_autostop_workspace_each() {
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     let counters = site.emulator.take_counters();
     assert_eq!(calls(&counters, "workspaces:CreateWorkspaces"), 4, "⌈100/25⌉ calls: {counters}");
-    assert_eq!(calls(&counters, "workspaces:DescribeWorkspaces"), 1 + 4, "one empty page, then 4 to confirm");
-    assert_eq!(counters["total_throttled"], 0, "the client-side limiter kept under the quota: {counters}");
+    assert_eq!(
+        calls(&counters, "workspaces:DescribeWorkspaces"),
+        1 + 4,
+        "one empty page, then 4 to confirm"
+    );
+    assert_eq!(
+        counters["total_throttled"], 0,
+        "the client-side limiter kept under the quota: {counters}"
+    );
 
     site.emulator.settle();
     let live = site.live().await;
@@ -147,7 +162,14 @@ async fn hundred_users_from_empty_get_one_autostop_workspace_each() {
     let again = site.run(&site.settings(0), &SystemClock).await;
     assert_eq!((again.created.len(), again.terminated.len(), again.adopted.len()), (0, 0, 0));
     assert!((again.readiness.percent - 100.0).abs() < f64::EPSILON, "{:?}", again.readiness);
-    let described = site.clients.workspaces.describe_workspaces().directory_id(&site.directory_id).limit(1).send().await;
+    let described = site
+        .clients
+        .workspaces
+        .describe_workspaces()
+        .directory_id(&site.directory_id)
+        .limit(1)
+        .send()
+        .await;
     let properties = described.unwrap().workspaces()[0].workspace_properties().cloned().unwrap();
     assert_eq!(properties.running_mode().map(|mode| mode.as_str()), Some("AUTO_STOP"));
     assert_eq!(properties.running_mode_auto_stop_timeout_in_minutes(), Some(60));
@@ -168,7 +190,10 @@ async fn ten_of_sixty_leave_and_exactly_those_ten_are_terminated() {
     terminated.sort();
     let mut expected_sorted = expected.clone();
     expected_sorted.sort();
-    assert_eq!(terminated, expected_sorted, "the sample terminated 5 or 0 of these (pagination, batches)");
+    assert_eq!(
+        terminated, expected_sorted,
+        "the sample terminated 5 or 0 of these (pagination, batches)"
+    );
     site.emulator.settle();
     let after = site.live().await;
     assert_eq!(after.len(), 50);
@@ -186,7 +211,11 @@ async fn a_list_differing_only_in_case_changes_nothing() {
 
     assert_eq!((report.created.len(), report.terminated.len()), (0, 0), "{report:?}");
     let counters = site.emulator.take_counters();
-    assert_eq!(calls(&counters, "workspaces:CreateWorkspaces") + calls(&counters, "workspaces:TerminateWorkspaces"), 0);
+    assert_eq!(
+        calls(&counters, "workspaces:CreateWorkspaces")
+            + calls(&counters, "workspaces:TerminateWorkspaces"),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -245,7 +274,11 @@ async fn the_same_export_twice_only_describes_the_second_time() {
         .filter(|(operation, _)| operation.starts_with("workspaces:"))
         .map(|(operation, count)| (operation.as_str(), count.as_u64().unwrap()))
         .collect();
-    assert_eq!(workspaces_calls, BTreeMap::from([("workspaces:DescribeWorkspaces", 2)]), "{counters}");
+    assert_eq!(
+        workspaces_calls,
+        BTreeMap::from([("workspaces:DescribeWorkspaces", 2)]),
+        "{counters}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -276,13 +309,23 @@ async fn a_crashed_runs_lock_expires() {
         "last_run": null
     });
     let key = format!("state/reconcile/{}.json", site.directory_id);
-    site.clients.s3.put_object().bucket(BUCKET).key(&key).body(ByteStream::from(stale.to_string().into_bytes())).send().await.unwrap();
+    site.clients
+        .s3
+        .put_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .body(ByteStream::from(stale.to_string().into_bytes()))
+        .send()
+        .await
+        .unwrap();
 
-    let during = site.run(&site.settings(0), &FixedClock("2026-01-01T00:10:00Z".parse().unwrap())).await;
+    let during =
+        site.run(&site.settings(0), &FixedClock("2026-01-01T00:10:00Z".parse().unwrap())).await;
     assert_eq!(during.outcome, Outcome::Skipped);
     assert!(during.skipped.as_deref().unwrap().contains("crashed"));
 
-    let after = site.run(&site.settings(0), &FixedClock("2026-01-01T00:16:00Z".parse().unwrap())).await;
+    let after =
+        site.run(&site.settings(0), &FixedClock("2026-01-01T00:16:00Z".parse().unwrap())).await;
     assert_eq!(after.outcome, Outcome::Completed);
     assert_eq!(after.created.len(), 2);
 }
@@ -296,11 +339,14 @@ async fn the_grace_period_spans_runs() {
     site.emulator.settle();
 
     site.upload(&users_csv((1..10).map(user))).await;
-    let first_seen = site.run(&site.settings(3), &FixedClock(day0 + SignedDuration::from_hours(1))).await;
+    let first_seen =
+        site.run(&site.settings(3), &FixedClock(day0 + SignedDuration::from_hours(1))).await;
     assert_eq!((first_seen.terminated.len(), first_seen.pending_termination), (0, 1));
-    let day2 = site.run(&site.settings(3), &FixedClock(day0 + SignedDuration::from_hours(49))).await;
+    let day2 =
+        site.run(&site.settings(3), &FixedClock(day0 + SignedDuration::from_hours(49))).await;
     assert_eq!((day2.terminated.len(), day2.pending_termination), (0, 1), "still in grace");
-    let day3 = site.run(&site.settings(3), &FixedClock(day0 + SignedDuration::from_hours(73))).await;
+    let day3 =
+        site.run(&site.settings(3), &FixedClock(day0 + SignedDuration::from_hours(73))).await;
     assert_eq!(day3.terminated.len(), 1, "grace counted from the first run that missed the user");
 }
 
@@ -308,7 +354,9 @@ async fn the_grace_period_spans_runs() {
 async fn a_throttle_storm_slows_the_run_but_surfaces_no_error() {
     let site = Site::start().await;
     // The service allows a fifth of what the client-side limiter sends: most first attempts are throttled.
-    site.emulator.configure(json!({"throttle": {"enabled": true, "rate": 0.4, "burst": 1, "services": ["workspaces"]}}));
+    site.emulator.configure(
+        json!({"throttle": {"enabled": true, "rate": 0.4, "burst": 1, "services": ["workspaces"]}}),
+    );
 
     let report = site.sync(&users_csv((0..50).map(user))).await;
 
@@ -336,7 +384,10 @@ async fn per_item_failures_are_reported_per_user_and_retried_next_run() {
         report.failed.iter().map(|item| (item.user.as_str(), item.code.as_str())).collect();
     assert_eq!(
         failed,
-        BTreeMap::from([("user003", "ResourceLimitExceeded"), ("user007", "InvalidParameterValuesException")])
+        BTreeMap::from([
+            ("user003", "ResourceLimitExceeded"),
+            ("user007", "InvalidParameterValuesException")
+        ])
     );
     assert!(report.needs_attention());
 
@@ -349,7 +400,11 @@ async fn per_item_failures_are_reported_per_user_and_retried_next_run() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_listed_users_workspace_in_another_directory_does_not_count() {
     let site = Site::start().await;
-    let other = site.emulator.control("POST", "bootstrap", Some(json!({"directory_name": "other.example.com"})));
+    let other = site.emulator.control(
+        "POST",
+        "bootstrap",
+        Some(json!({"directory_name": "other.example.com"})),
+    );
     let other_directory = other["directory_id"].as_str().unwrap();
     site.create_untagged(other_directory, "user000").await;
 
@@ -368,12 +423,15 @@ async fn untagged_workspaces_are_adopted_when_listed_and_never_terminated_when_n
 
     let report = site.sync(&users_csv((0..2).map(user))).await;
 
-    assert_eq!(report.adopted, [listed.clone()]);
+    assert_eq!(report.adopted, std::slice::from_ref(&listed));
     assert_eq!(report.created, ["user001"]);
     assert!(report.terminated.is_empty());
     assert_eq!(report.unmanaged, 1);
     let owned = site.ports.tagging.owned_workspaces().await.unwrap();
-    assert!(owned.keys().any(|id| id.as_str() == listed), "adopted means tagged {OWNER_TAG_KEY}: {owned:?}");
+    assert!(
+        owned.keys().any(|id| id.as_str() == listed),
+        "adopted means tagged {OWNER_TAG_KEY}: {owned:?}"
+    );
     assert!(site.live().await.contains_key("contractor"), "{unlisted} is not wsdr's");
 }
 
@@ -400,7 +458,15 @@ async fn the_report_is_written_to_s3() {
     let report = site.sync(&users_csv((0..3).map(user))).await;
 
     let location: S3Location = report.report_location.clone().unwrap().parse().unwrap();
-    let object = site.clients.s3.get_object().bucket(&location.bucket).key(&location.key).send().await.unwrap();
+    let object = site
+        .clients
+        .s3
+        .get_object()
+        .bucket(&location.bucket)
+        .key(&location.key)
+        .send()
+        .await
+        .unwrap();
     let stored: serde_json::Value =
         serde_json::from_slice(&object.body.collect().await.unwrap().into_bytes()).unwrap();
     assert_eq!(stored["created"], json!(["user000", "user001", "user002"]));

@@ -49,7 +49,9 @@ impl Emulator {
         let url = line
             .trim()
             .strip_prefix("WSDR_EMULATOR_READY ")
-            .unwrap_or_else(|| panic!("the emulator did not start: {line:?} (see its stderr above)"))
+            .unwrap_or_else(|| {
+                panic!("the emulator did not start: {line:?} (see its stderr above)")
+            })
             .to_owned();
         let address = url.trim_start_matches("http://").to_owned();
         Emulator { child, url, address }
@@ -71,7 +73,10 @@ impl Emulator {
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let (head, payload) = response.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{path}: {response}");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{path}: {response}"
+        );
         serde_json::from_str(payload).unwrap()
     }
 

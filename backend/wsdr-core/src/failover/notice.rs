@@ -400,8 +400,9 @@ fn indent(body: &str) -> String {
     body.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
 
-/// SNS-safe subject: printable ASCII, whitespace runs collapsed to one space, at most [`SUBJECT_MAX_CHARS`].
-pub(super) fn sns_subject(raw: &str) -> String {
+/// SNS-safe subject: printable ASCII, whitespace runs collapsed to one space, at most [`SUBJECT_MAX_CHARS`]
+/// (longer ones are cut and end with `...`). Idempotent. Used for every SNS subject wsdr sends.
+pub fn sns_subject(raw: &str) -> String {
     let mut out = String::new();
     for c in raw.chars() {
         if c.is_whitespace() {

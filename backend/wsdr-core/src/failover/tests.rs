@@ -477,6 +477,34 @@ fn sequence_continues_from_the_published_one_and_never_wraps() {
 }
 
 #[test]
+fn renew_reissues_the_current_status_with_the_next_sequence() {
+    let p = policy(false);
+    let fresh = DrState::new(9);
+    let (first, status) = fresh.renew(ts(1)).unwrap();
+    assert_eq!((status.sequence, status.issued_at), (10, ts(1)));
+    assert_eq!((status.state, status.active), (PublishedState::Normal, Site::Primary));
+    assert_eq!(status.cause.source, CauseSource::Admin);
+    assert_eq!((first.mode(), first.last_sequence()), (Mode::Normal, 10));
+    assert_eq!(first.last_status(), Some(&status));
+
+    let failed_over = run(&p, &[Ev::open(ARN_A, "a-1", 5).input(), failover()]);
+    let before = failed_over.last_status().unwrap().clone();
+    let (next, renewed) = failed_over.renew(ts(60)).unwrap();
+    assert_eq!(renewed.sequence, before.sequence + 1);
+    assert_eq!(renewed.issued_at, ts(60));
+    assert_eq!(
+        (&renewed.state, &renewed.active, &renewed.message, &renewed.cause),
+        (&before.state, &before.active, &before.message, &before.cause)
+    );
+    assert_eq!((next.mode(), next.active()), (failed_over.mode(), failed_over.active()));
+    assert_eq!(DrState::from_json(next.to_json().as_bytes()).unwrap(), next);
+    // The next transition continues after the renewed sequence.
+    let (_, fx) = transition(&next, &failback(), &p);
+    assert_eq!(fx.status.sequence, renewed.sequence + 1);
+    assert_eq!(DrState::new(u64::MAX).renew(ts(0)), Err(Refusal::SequenceExhausted));
+}
+
+#[test]
 fn state_round_trips_and_bad_state_is_rejected() {
     let p = policy(false);
     let state = run(&p, &[Ev::open(ARN_A, "a-1", 5).input(), failover()]);
