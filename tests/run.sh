@@ -36,6 +36,9 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
+step "AWS emulator venv (moto, pinned): the Rust integration tests start emulators from it"
+tests/emulator/setup.sh
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -44,6 +47,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (every crate: unit, property, fixture and CLI tests)"
 cargo test --workspace --locked
+
+step "benchmark: converge 1,000 users on the throttled emulator (calls and time beside the floor)"
+cargo bench --locked -p wsdr-aws --bench converge --profile dev
 
 step "AWS emulator (moto, pinned, in a venv): its AWS-faithful WorkSpaces behaviours"
 tests/emulator/run-tests.sh -q

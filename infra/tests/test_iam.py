@@ -23,7 +23,7 @@ README = (INFRA / "README.md").read_text(encoding="utf-8")
 
 # What each function may use: the brief's least-privilege contract.
 ALLOWED_SERVICES = {
-    "ReconcileFunction": {"workspaces", "s3", "sns", "logs", "cloudwatch", "kms", "sqs"},
+    "ReconcileFunction": {"workspaces", "tag", "s3", "sns", "logs", "cloudwatch", "kms", "sqs"},
     "HealthFunction": {"s3", "sns", "kms", "logs", "sqs", "health"},
     "PublishFunction": {"s3", "sns", "kms", "logs", "sqs"},
 }
