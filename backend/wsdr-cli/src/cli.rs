@@ -25,9 +25,20 @@ pub(crate) enum Command {
     Users(UsersArgs),
     /// The `workspaces://` URI that opens the WorkSpaces client for a user on a registration code.
     Link(LinkArgs),
-    /// AWS Health events: what the health function would decide.
+    /// AWS Health events: what the health function would decide, or feed one through it.
     #[command(subcommand)]
     Health(HealthCommand),
+    /// Makes a local status-signing key (PKCS#8 PEM) and prints its public key for the tray configuration.
+    Keygen(crate::cmd::keygen::KeygenArgs),
+    /// Signed status documents: sign, verify, show.
+    #[command(subcommand)]
+    Status(crate::cmd::status::StatusCommand),
+    /// Tells users to use the DR region: SNS alert to the admins and a new signed status document.
+    Failover(crate::cmd::admin::FailoverArgs),
+    /// Tells users to return to the primary region: SNS alert and a new signed status document.
+    Failback(crate::cmd::admin::FailoverArgs),
+    /// Sends users a message (--drill starts a DR drill, --end-drill ends it): SNS alert and a new signed document.
+    Alert(crate::cmd::admin::AlertArgs),
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +55,9 @@ pub(crate) struct LinkArgs {
 pub(crate) enum HealthCommand {
     /// Classifies one EventBridge `aws.health` event: failover_recommended, recovered or ignore, with the reason.
     Classify(ClassifyArgs),
+    /// Feeds one EventBridge `aws.health` event through the health function's state machine (state in S3, SNS
+    /// alert, signed status document), as the Lambda function would.
+    Ingest(Box<crate::cmd::admin::IngestArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -58,9 +72,10 @@ pub(crate) struct ClassifyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
-    /// The users export (CSV: the original sample's or wsdr's format, any of the encodings Windows writes).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) users: PathBuf,
+    /// The users export (CSV: the original sample's or wsdr's format, any of the encodings Windows writes):
+    /// a file or `s3://BUCKET/KEY`.
+    #[arg(long, value_name = "SOURCE")]
+    pub(crate) users: String,
     /// The WorkSpaces: what `aws workspaces describe-workspaces` prints, or a JSON array of such pages;
     /// `"Tags"` on a WorkSpace tell ownership (`wsdr:managed-by=wsdr`).
     #[arg(long, value_name = "FILE")]
@@ -142,9 +157,9 @@ pub(crate) struct PolicyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UsersArgs {
-    /// The users export to read.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) from: PathBuf,
+    /// The users export to read: a file or `s3://BUCKET/KEY`.
+    #[arg(long, value_name = "SOURCE")]
+    pub(crate) from: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,

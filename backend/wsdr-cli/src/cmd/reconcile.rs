@@ -1,7 +1,6 @@
 //! `wsdr reconcile`: the live run, from a terminal — the same driver as the reconcile Lambda function.
 
 use std::fmt::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -10,9 +9,9 @@ use wsdr_aws::limiter::Rate;
 use wsdr_aws::reconcile::{
     Outcome, Ports, Progress, Run, RunReport, Settings, UsersInput, reconcile,
 };
-use wsdr_aws::s3::S3Location;
 
 use super::aws;
+use super::users::UsersSource;
 use crate::cli::{Format, ReconcileArgs};
 use crate::failure::Failure;
 use crate::output;
@@ -55,18 +54,15 @@ pub(super) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     verdict(&report)
 }
 
-/// `s3://…` or a local file (read here, so a missing file is named before anything talks to AWS).
-fn users_input(source: &str) -> Result<UsersInput, Failure> {
-    if source.starts_with("s3://") {
-        let location: S3Location =
-            source.parse().map_err(|error| Failure::BadInput(format!("--users: {error}")))?;
-        return Ok(UsersInput::S3(location));
-    }
-    let path = Path::new(source);
-    let bytes = std::fs::read(path).map_err(|error| {
-        Failure::BadInput(format!("{}: cannot read the users list: {error}", path.display()))
-    })?;
-    Ok(UsersInput::Bytes { source: path.display().to_string(), bytes })
+/// `s3://…` (read by the driver, which records its age) or a local file (read here, so a missing file is named
+/// before anything talks to AWS).
+fn users_input(raw: &str) -> Result<UsersInput, Failure> {
+    Ok(match UsersSource::parse(raw)? {
+        UsersSource::S3(location) => UsersInput::S3(location),
+        source @ UsersSource::File(_) => {
+            UsersInput::Bytes { source: source.to_string(), bytes: source.read()? }
+        }
+    })
 }
 
 /// The exit code the report calls for.

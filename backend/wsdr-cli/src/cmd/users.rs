@@ -1,11 +1,15 @@
 //! `wsdr users`: what wsdr sees in a users export.
 
-use std::fmt::Write;
-use std::path::Path;
+use std::fmt::{self, Write};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use wsdr_core::users::{ListedUser, Reject, UsersList, parse_users};
 
+use wsdr_aws::ErrorKind;
+use wsdr_aws::s3::{ObjectStore, S3Location};
+
+use super::aws;
 use crate::cli::{Format, UsersArgs};
 use crate::failure::Failure;
 use crate::output;
@@ -14,31 +18,81 @@ use crate::output;
 const REJECTS_SHOWN: usize = 20;
 
 pub(super) fn run(args: &UsersArgs) -> Result<(), Failure> {
-    let list = read_users_list(&args.from)?;
+    let source = UsersSource::parse(&args.from)?;
+    let list = source.read_list()?;
+    let label = source.to_string();
     match args.format {
-        Format::Json => output::print_json(&Report { source: &args.from, list: &list })?,
+        Format::Json => output::print_json(&Report { source: &label, list: &list })?,
         Format::Table => output::print(&render(&list)),
     }
-    if list.rejects.is_empty() { Ok(()) } else { Err(rejected(&args.from, &list.rejects)) }
+    if list.rejects.is_empty() { Ok(()) } else { Err(rejected(&label, &list.rejects)) }
 }
 
-/// Reads and parses a users export; file-level problems are bad input naming the file.
-pub(super) fn read_users_list(path: &Path) -> Result<UsersList, Failure> {
-    let bytes = std::fs::read(path).map_err(|error| {
-        Failure::BadInput(format!("{}: cannot read the users list: {error}", path.display()))
-    })?;
-    parse_users(&bytes).map_err(|error| Failure::BadInput(format!("{}: {error}", path.display())))
+/// Where a users list comes from: a local file or an object in S3 (read with the standard AWS environment).
+#[derive(Clone, Debug)]
+pub(super) enum UsersSource {
+    /// A file.
+    File(PathBuf),
+    /// `s3://BUCKET/KEY`.
+    S3(S3Location),
+}
+
+impl UsersSource {
+    /// `s3://BUCKET/KEY` or a path.
+    pub(super) fn parse(raw: &str) -> Result<UsersSource, Failure> {
+        if raw.starts_with("s3://") {
+            let location = raw.parse().map_err(|error| Failure::BadInput(format!("{error}")))?;
+            return Ok(UsersSource::S3(location));
+        }
+        Ok(UsersSource::File(PathBuf::from(raw)))
+    }
+
+    /// The export's bytes.
+    pub(super) fn read(&self) -> Result<Vec<u8>, Failure> {
+        match self {
+            UsersSource::File(path) => std::fs::read(path).map_err(|error| {
+                Failure::BadInput(format!(
+                    "{}: cannot read the users list: {error}",
+                    path.display()
+                ))
+            }),
+            UsersSource::S3(location) => aws::block_on(async {
+                let clients = aws::clients(None).await?;
+                let object = ObjectStore::new(clients.s3).get(location).await.map_err(|error| {
+                    if error.kind == ErrorKind::NotFound {
+                        Failure::BadInput(format!("{location}: no such users list"))
+                    } else {
+                        aws::failure(error)
+                    }
+                })?;
+                Ok(object.bytes)
+            })?,
+        }
+    }
+
+    /// Reads and parses the export; file-level problems are bad input naming the source.
+    pub(super) fn read_list(&self) -> Result<UsersList, Failure> {
+        parse_users(&self.read()?).map_err(|error| Failure::BadInput(format!("{self}: {error}")))
+    }
+}
+
+impl fmt::Display for UsersSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsersSource::File(path) => write!(f, "{}", path.display()),
+            UsersSource::S3(location) => write!(f, "{location}"),
+        }
+    }
 }
 
 /// The failure for a list with rejected rows: each row's line and reason.
-pub(super) fn rejected(path: &Path, rejects: &[Reject]) -> Failure {
+pub(super) fn rejected(source: &str, rejects: &[Reject]) -> Failure {
     let mut message = format!(
-        "{}: {} row(s) could not be read, so this list is not used (a partial list could terminate WorkSpaces):",
-        path.display(),
+        "{source}: {} row(s) could not be read, so this list is not used (a partial list could terminate WorkSpaces):",
         rejects.len()
     );
     for reject in rejects.iter().take(REJECTS_SHOWN) {
-        let _ = write!(message, "\n  {}: {reject}", path.display());
+        let _ = write!(message, "\n  {source}: {reject}");
     }
     if rejects.len() > REJECTS_SHOWN {
         let _ = write!(
@@ -52,7 +106,7 @@ pub(super) fn rejected(path: &Path, rejects: &[Reject]) -> Failure {
 
 #[derive(Serialize)]
 struct Report<'a> {
-    source: &'a Path,
+    source: &'a str,
     #[serde(flatten)]
     list: &'a UsersList,
 }
