@@ -22,6 +22,7 @@ use wsdr_core::workspace::{Ownership, Workspace, WorkspaceId};
 
 use crate::clock::Clock;
 use crate::error::{AwsError, ErrorKind};
+use crate::failover::FailoverRecord;
 use crate::limiter::{Rate, RateLimiter};
 use crate::s3::{ObjectStore, Precondition, Put, S3Location};
 use crate::sdk::Clients;
@@ -195,7 +196,14 @@ impl Execution<'_> {
         self.run.progress.stage("Reading the DR directory");
         let current = self.inventory().await?;
         let now = self.run.clock.now();
-        let plan = plan(desired, &current, missing_since, &self.config.policy, now);
+        let mut plan = plan(desired, &current, missing_since, &self.config.policy, now);
+        if let Some(reason) = self.dr_in_use().await? {
+            plan.withhold_terminations(reason);
+        }
+        if let Some(withheld) = &plan.withheld {
+            self.report.terminations_withheld = Some(withheld.reason.clone());
+            self.report.withheld = withheld.terminate.len();
+        }
         self.report.plan = Some(plan.counts);
         self.report.pending_termination = plan.pending.len();
         self.report.unmanaged =
@@ -232,6 +240,23 @@ impl Execution<'_> {
             self.confirm(desired, &plan).await?;
         }
         Ok(())
+    }
+
+    /// Why terminations must wait, when the failover record says users may be on DR (or cannot be read: the
+    /// safe reading of an unreadable record is "maybe").
+    async fn dr_in_use(&self) -> Result<Option<String>, AwsError> {
+        let Some(location) = &self.config.failover_record else { return Ok(None) };
+        let Some(object) = self.ports.store.get_if_exists(location).await? else { return Ok(None) };
+        Ok(match serde_json::from_slice::<FailoverRecord>(&object.bytes) {
+            Ok(record) if record.state.mode().dr_in_use() => Some(format!(
+                "DR is in use ({}, see {location}): terminations wait for failback",
+                record.state.mode().as_str()
+            )),
+            Ok(_) => None,
+            Err(error) => Some(format!(
+                "the failover record {location} is unreadable ({error}): terminations wait"
+            )),
+        })
     }
 
     /// The directory's WorkSpaces with their ownership, read together.
@@ -524,6 +549,8 @@ fn new_report(config: &ReconcileConfig, run: &Run<'_>, started_at: Timestamp) ->
         terminated: Vec::new(),
         failed: Vec::new(),
         deferred: Deferred::default(),
+        terminations_withheld: None,
+        withheld: 0,
         pending_termination: 0,
         unmanaged: 0,
         readiness: Readiness::default(),

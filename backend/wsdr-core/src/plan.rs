@@ -50,6 +50,8 @@ pub struct Plan {
     pub keep: Vec<Keep>,
     /// WorkSpaces the plan does not act on, each with the reason.
     pub ignore: Vec<Ignored>,
+    /// Terminations that are due but held back, and why (see [`Plan::withhold_terminations`]).
+    pub withheld: Option<Withheld>,
     /// The next value of the missing-since state (unchanged when the plan is blocked).
     #[serde(skip)]
     pub missing_since: MissingSince,
@@ -156,6 +158,15 @@ pub struct Ignored {
     pub reason: IgnoreReason,
 }
 
+/// Terminations held back while something outside the users list forbids them (e.g. users working on DR).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Withheld {
+    /// Why, for a human.
+    pub reason: String,
+    /// The terminations that were due; the next run without the reason carries them out.
+    pub terminate: Vec<Terminate>,
+}
+
 /// Why a WorkSpace is left alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
@@ -227,6 +238,7 @@ pub fn plan(
         pending: Vec::new(),
         keep: Vec::new(),
         ignore: Vec::new(),
+        withheld: None,
         missing_since: MissingSince::new(),
     };
 
@@ -302,6 +314,18 @@ impl Plan {
     /// The terminations, in TerminateWorkspaces-sized batches.
     pub fn terminate_batches(&self) -> std::slice::Chunks<'_, Terminate> {
         self.terminate.chunks(MAX_BATCH)
+    }
+
+    /// Holds back every due termination (creations and adoptions still happen), e.g. while DR is active: users
+    /// are working on their DR WorkSpaces and the users export may come from a directory in the failed region.
+    /// The grace-period state is unchanged, so the terminations happen at the first run after the reason ends.
+    pub fn withhold_terminations(&mut self, reason: impl Into<String>) {
+        if self.terminate.is_empty() {
+            return;
+        }
+        let terminate = std::mem::take(&mut self.terminate);
+        self.withheld = Some(Withheld { reason: reason.into(), terminate });
+        self.count();
     }
 
     /// Readiness: the share of desired users whose DR WorkSpace is usable now (1.0 for an empty list).

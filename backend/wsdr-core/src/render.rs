@@ -79,6 +79,20 @@ impl Plan {
                 terminate.user, terminate.workspace_id, terminate.state, terminate.missing_since
             )?;
         }
+        if let Some(withheld) = &self.withheld {
+            section(out, "Terminations withheld", withheld.terminate.len())?;
+            writeln!(out, "  ({})", withheld.reason)?;
+            for terminate in &withheld.terminate {
+                writeln!(
+                    out,
+                    "  = {:<24} {:<22} {:<11} not an enabled listed user since {}",
+                    terminate.user,
+                    terminate.workspace_id,
+                    terminate.state,
+                    terminate.missing_since
+                )?;
+            }
+        }
         section(out, "Pending termination (grace period)", self.pending.len())?;
         for pending in &self.pending {
             writeln!(

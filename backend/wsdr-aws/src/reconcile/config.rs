@@ -127,6 +127,8 @@ pub struct ReconcileConfig {
     pub dry_run: bool,
     /// The state object (lock, grace periods), if state is kept.
     pub state: Option<S3Location>,
+    /// The failover record (`<state prefix>failover/state.json`): while it says DR is in use, terminations wait.
+    pub failover_record: Option<S3Location>,
     /// The folder reports are written to, if anywhere (`<prefix><directory>/<run id>.json`).
     pub reports: Option<S3Location>,
     /// How long a lease lasts without renewal.
@@ -188,6 +190,9 @@ impl Settings {
         });
         match (directory_id, bundle_id, policy) {
             (Some(directory_id), Some(bundle_id), Some(policy)) if bad.is_empty() => {
+                let failover_record = state
+                    .as_ref()
+                    .map(|prefix| prefix.sibling(crate::failover::record_key(&prefix.key)));
                 let state = state.map(|prefix| {
                     prefix.sibling(format!(
                         "{}reconcile/{}.json",
@@ -206,6 +211,7 @@ impl Settings {
                     policy,
                     dry_run: self.dry_run,
                     state,
+                    failover_record,
                     reports,
                     lease_ttl: SignedDuration::from_mins(15),
                 })

@@ -170,6 +170,10 @@ pub struct RunReport {
     pub failed: Vec<FailedItem>,
     /// Work left for the next run.
     pub deferred: Deferred,
+    /// Why due terminations were held back (DR in use), if they were.
+    pub terminations_withheld: Option<String>,
+    /// How many were held back.
+    pub withheld: usize,
     /// Owned WorkSpaces of users who left, still in their grace period.
     pub pending_termination: usize,
     /// WorkSpaces left alone that wsdr does not own (or that are duplicates / in ERROR).

@@ -473,3 +473,61 @@ async fn the_report_is_written_to_s3() {
     assert_eq!(stored["outcome"], "completed");
     assert!(location.key.starts_with(&format!("reports/{}/", site.directory_id)), "{location}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn while_dr_is_in_use_terminations_wait_for_failback() {
+    use wsdr_aws::failover::{FailoverRecord, RECORD_FORMAT};
+    use wsdr_core::failover::{AdminCommand, DrState, FailoverPolicy, Input, Mode};
+    use wsdr_core::health::Region;
+
+    let site = Site::start().await;
+    site.sync(&users_csv((0..10).map(user))).await;
+    site.emulator.settle();
+    let policy = FailoverPolicy::new(
+        false,
+        Region::new("eu-west-1").unwrap(),
+        Region::new(super::support::REGION).unwrap(),
+    )
+    .unwrap();
+    let declared = DrState::new(0)
+        .step(
+            &Input::Command(AdminCommand::DeclareFailover { message: None }),
+            &policy,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+    assert_eq!(declared.state.mode(), Mode::Failover);
+    let write_record = |state: DrState| {
+        let record = FailoverRecord { format: RECORD_FORMAT, state, pending: Vec::new() };
+        let s3 = site.clients.s3.clone();
+        async move {
+            s3.put_object()
+                .bucket(BUCKET)
+                .key("state/failover/state.json")
+                .body(ByteStream::from(serde_json::to_vec(&record).unwrap()))
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    write_record(declared.state.clone()).await;
+
+    let during = site.sync(&users_csv((2..11).map(user))).await;
+    assert_eq!(during.created, ["user010"], "new users still get their DR WorkSpace");
+    assert!(during.terminated.is_empty());
+    assert_eq!(during.withheld, 2);
+    assert!(during.terminations_withheld.as_deref().unwrap().contains("failback"), "{during:?}");
+
+    let failed_back = declared
+        .state
+        .step(
+            &Input::Command(AdminCommand::Failback { message: None }),
+            &policy,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+    assert_eq!(failed_back.state.mode(), Mode::Normal, "{:?}", failed_back.outcome);
+    write_record(failed_back.state).await;
+    let after = site.sync(&users_csv((2..11).map(user))).await;
+    assert_eq!(after.terminated.len(), 2, "{after:?}");
+}

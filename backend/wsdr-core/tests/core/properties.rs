@@ -144,6 +144,24 @@ proptest! {
     }
 
     #[test]
+    fn withheld_terminations_terminate_nothing_and_keep_everything_else(
+        desired in desired(), fleet in fleet(), history in history(), limits in limits(),
+    ) {
+        let planned = plan(&desired, &fleet, &history, &policy(limits), now());
+        let mut withheld = planned.clone();
+        withheld.withhold_terminations("failover declared");
+        prop_assert!(withheld.terminate.is_empty());
+        prop_assert_eq!(withheld.terminate_batches().count(), 0);
+        prop_assert_eq!(withheld.counts.terminate, 0);
+        let held = withheld.withheld.as_ref().map_or(0, |withheld| withheld.terminate.len());
+        prop_assert_eq!(held, planned.terminate.len());
+        prop_assert_eq!(&withheld.create, &planned.create);
+        prop_assert_eq!(&withheld.adopt, &planned.adopt);
+        prop_assert_eq!(&withheld.missing_since, &planned.missing_since, "grace periods keep running");
+        prop_assert_eq!(&withheld.blocked, &planned.blocked);
+    }
+
+    #[test]
     fn caps_hold_for_every_input(
         desired in desired(), fleet in fleet(), history in history(), limits in limits(),
     ) {
