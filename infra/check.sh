@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of wsdr's infrastructure: cfn-lint (both templates), checkov (security scanner; every suppression
-# is justified in the template's Metadata), and the IAM/template invariant tests (infra/tests, pytest).
+# is justified in the template's Metadata), and the IAM/template invariant tests (infra/tests, pytest), among them
+# that every function's `Binary:` is a bin target of backend/wsdr-lambda (cargo metadata; nothing is built here:
+# the Lambda build itself is infra/package.sh).
 #
 #   infra/check.sh            # from anywhere; exits non-zero on any failure, prints its duration
 #

@@ -51,6 +51,12 @@ cargo test --workspace --locked
 step "benchmark: converge 1,000 users on the throttled emulator (calls and time beside the floor)"
 cargo bench --locked -p wsdr-aws --bench converge --profile dev
 
+step "benchmark: health event in → status document signed and written, p50/p99 (local key and KMS)"
+WSDR_BENCH_ITERATIONS=100 cargo bench --locked -p wsdr-aws --bench alert_latency --profile dev
+
+step "wsdr demo: the whole DR story on the emulator, as a smoke test (exits non-zero if any outcome fails)"
+cargo run --locked -q -p wsdr-cli -- demo
+
 step "AWS emulator (moto, pinned, in a venv): its AWS-faithful WorkSpaces behaviours"
 tests/emulator/run-tests.sh -q
 

@@ -30,7 +30,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wsdr_core::failover::{
-    AdminCommand, DrState, FailoverPolicy, Input, Mode, Outcome, Refusal, StatusChange,
+    AdminCommand, DrState, FailoverPolicy, Input, Message, Mode, Outcome, Refusal, StatusChange,
 };
 use wsdr_core::health::{MalformedEvent, classify_value};
 use wsdr_protocol::UnsignedDocument;
@@ -623,12 +623,21 @@ async fn lost_race(attempt: usize) {
 }
 
 /// An admin's optional message: both title and body, or neither (the state machine's default text).
-pub fn optional_message(title: Option<&str>, body: Option<&str>) -> Result<Option<Message>, String> {
+pub fn optional_message(
+    title: Option<&str>,
+    body: Option<&str>,
+) -> Result<Option<Message>, String> {
     match (title, body) {
         (None, None) => Ok(None),
-        (Some(title), Some(body)) => Message::new(title, body).map(Some).map_err(|error| error.to_string()),
-        (Some(_), None) => Err("a title needs a body (give both, or neither for the default message)".to_owned()),
-        (None, Some(_)) => Err("a body needs a title (give both, or neither for the default message)".to_owned()),
+        (Some(title), Some(body)) => {
+            Message::new(title, body).map(Some).map_err(|error| error.to_string())
+        }
+        (Some(_), None) => {
+            Err("a title needs a body (give both, or neither for the default message)".to_owned())
+        }
+        (None, Some(_)) => {
+            Err("a body needs a title (give both, or neither for the default message)".to_owned())
+        }
     }
 }
 

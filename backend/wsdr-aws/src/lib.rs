@@ -6,6 +6,7 @@
 //! comes from `wsdr_core::plan`.
 
 pub mod clock;
+pub mod emulator;
 pub mod error;
 pub mod failover;
 pub mod health_api;

@@ -23,6 +23,8 @@ pub(crate) enum Command {
     Reconcile(ReconcileArgs),
     /// The desired users wsdr sees in a users export, and the rows it rejects with their reasons.
     Users(UsersArgs),
+    /// The whole DR story on the local AWS emulator: sync, drift, health event, failover, the tray, failback.
+    Demo(DemoArgs),
     /// The `workspaces://` URI that opens the WorkSpaces client for a user on a registration code.
     Link(LinkArgs),
     /// AWS Health events: what the health function would decide, or feed one through it.
@@ -138,6 +140,13 @@ pub(crate) struct ReconcileArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Rows in the first users export.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u16).range(20..=2000))]
+    pub(crate) users: u16,
 }
 
 /// The safety policy's limits, shared by `plan` and `reconcile`.

@@ -117,6 +117,12 @@ impl Mode {
         }
     }
 
+    /// Whether users may be working on their DR WorkSpaces (failover declared, not yet failed back): reconcile
+    /// then terminates nothing, whatever the users export says.
+    pub fn dr_in_use(self) -> bool {
+        matches!(self, Mode::Failover | Mode::Recovered)
+    }
+
     /// The status document's `state` for this mode.
     pub fn published_state(self) -> PublishedState {
         match self {

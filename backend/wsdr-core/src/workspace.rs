@@ -202,14 +202,18 @@ pub struct Ownership {
 impl Ownership {
     /// Reads ownership from `(key, value)` tags; a `wsdr:created-at` that is not an RFC 3339 time is an error
     /// (someone edited wsdr's tag by hand: better to say so than to guess).
-    pub fn from_tags<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Ownership, String> {
+    pub fn from_tags<'a>(
+        tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Ownership, String> {
         let mut ownership = Ownership::default();
         for (key, value) in tags {
             match key {
                 OWNER_TAG_KEY => ownership.owned = value == OWNER_TAG_VALUE,
                 CREATED_AT_TAG_KEY => {
                     ownership.created_at = Some(value.parse::<Timestamp>().map_err(|error| {
-                        format!("tag {CREATED_AT_TAG_KEY}={value:?} is not an RFC 3339 time: {error}")
+                        format!(
+                            "tag {CREATED_AT_TAG_KEY}={value:?} is not an RFC 3339 time: {error}"
+                        )
                     })?);
                 }
                 _ => {}
@@ -333,9 +337,10 @@ impl RawWorkspace {
         let directory_id = required(self.directory_id, "DirectoryId")
             .map_err(|message| format!("{id}: {message}"))?;
         let state = required(self.state, "State").map_err(|message| format!("{id}: {message}"))?;
-        let ownership =
-            Ownership::from_tags(self.tags.iter().map(|tag| (tag.key.as_str(), tag.value.as_str())))
-                .map_err(|message| format!("{id}: {message}"))?;
+        let ownership = Ownership::from_tags(
+            self.tags.iter().map(|tag| (tag.key.as_str(), tag.value.as_str())),
+        )
+        .map_err(|message| format!("{id}: {message}"))?;
         Ok(Workspace {
             owned: ownership.owned,
             created_at: ownership.created_at,

@@ -134,7 +134,8 @@ pub fn kms(url: &str, operation: &str, body: &Value) -> Value {
 
 /// Creates an `ECC_NIST_P256` signing key; answers its key id.
 pub fn create_signing_key(url: &str) -> String {
-    let answer = kms(url, "CreateKey", &json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}));
+    let answer =
+        kms(url, "CreateKey", &json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}));
     answer["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
 }
 

@@ -1,10 +1,7 @@
 //! The emulator harness: every test starts its own AWS-faithful emulator (`tests/emulator/`, moto behind wsdr's
 //! WorkSpaces patches, throttling and fault knobs) on a free loopback port, and stops it when the test ends.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -15,12 +12,11 @@ use wsdr_aws::sdk::{Clients, Retries};
 /// The region every test runs in.
 pub(crate) const REGION: &str = "us-east-1";
 
-/// A running emulator; killed on drop.
+/// A running emulator (stopped when dropped), with panicking helpers for tests.
 pub(crate) struct Emulator {
-    child: Child,
+    inner: wsdr_aws::emulator::Emulator,
     /// `http://127.0.0.1:PORT`.
     pub(crate) url: String,
-    address: String,
 }
 
 /// The repository's root.
@@ -32,52 +28,14 @@ impl Emulator {
     /// Starts an emulator with the launcher's `args` (knobs, e.g. `--pending-seconds 0.2`). The emulator's venv is
     /// set up by `tests/emulator/setup.sh` (the test command runs it first; here it is a no-op when ready).
     pub(crate) fn start(args: &[&str]) -> Emulator {
-        let script = repo_root().join("tests/emulator/run-emulator.sh");
-        // The one place the tests spawn a process: the emulator itself.
-        #[allow(clippy::disallowed_methods)]
-        let mut child = std::process::Command::new(&script)
-            .args(["--port", "0", "--exit-with-parent"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {}: {error}", script.display()));
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("WSDR_EMULATOR_READY ")
-            .unwrap_or_else(|| {
-                panic!("the emulator did not start: {line:?} (see its stderr above)")
-            })
-            .to_owned();
-        let address = url.trim_start_matches("http://").to_owned();
-        Emulator { child, url, address }
+        let inner = wsdr_aws::emulator::Emulator::start(&repo_root(), args).unwrap();
+        let url = inner.url().to_owned();
+        Emulator { inner, url }
     }
 
     /// Calls the control API (`/_wsdr/...`); panics unless it answers 200.
     pub(crate) fn control(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let body = body.map(|body| body.to_string()).unwrap_or_default();
-        let mut stream = TcpStream::connect(&self.address).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            stream,
-            "{method} /_wsdr/{path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            self.address,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, payload) = response.split_once("\r\n\r\n").unwrap();
-        assert!(
-            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-            "{path}: {response}"
-        );
-        serde_json::from_str(payload).unwrap()
+        self.inner.control(method, path, body.as_ref()).unwrap()
     }
 
     /// Patches the knobs (`POST /_wsdr/config`).
@@ -119,13 +77,6 @@ impl Emulator {
     /// Every client, pointing at this emulator.
     pub(crate) async fn clients(&self) -> Clients {
         Clients::new(&self.sdk_config().await)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -140,12 +140,12 @@ fn render(report: &RunReport) -> String {
 }
 
 /// A progress bar on standard error when it is a terminal; nothing otherwise.
-struct TerminalProgress {
+pub(super) struct TerminalProgress {
     bar: ProgressBar,
 }
 
 impl TerminalProgress {
-    fn new(rate: Rate) -> TerminalProgress {
+    pub(super) fn new(rate: Rate) -> TerminalProgress {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
             "{spinner} {msg:<48} [{bar:30}] {pos}/{len} {elapsed_precise} eta {eta}",

@@ -70,14 +70,18 @@ async fn handler(ports: &Ports, event: LambdaEvent<Value>) -> Result<Value, Diag
         Some(action) if action == "poll" => poll(ports, now).await,
         Some(other) => Err(Diagnostic {
             error_type: "UnknownAction".to_owned(),
-            error_message: format!("unknown action {other}: the health function takes aws.health events and {{\"action\":\"poll\"}}"),
+            error_message: format!(
+                "unknown action {other}: the health function takes aws.health events and {{\"action\":\"poll\"}}"
+            ),
         }),
     }
 }
 
 async fn poll(ports: &Ports, now: jiff::Timestamp) -> Result<Value, Diagnostic> {
     let Some(poller) = &ports.poller else {
-        tracing::warn!("{{\"action\":\"poll\"}} received but WSDR_HEALTH_POLL is not true; nothing polled");
+        tracing::warn!(
+            "{{\"action\":\"poll\"}} received but WSDR_HEALTH_POLL is not true; nothing polled"
+        );
         return Ok(json!({"outcome": "poll_disabled"}));
     };
     let primary = ports.driver.config().policy.primary_region().as_str().to_owned();
@@ -186,13 +190,15 @@ mod tests {
         queue.expect(0);
 
         // The status document (users not moved) is signed with the KMS key.
-        let (status, document) = plain::get_object(&emulator.url, "wsdr-state", "status/status.json");
+        let (status, document) =
+            plain::get_object(&emulator.url, "wsdr-state", "status/status.json");
         assert_eq!(status, 200);
         let verified = verify(document.as_bytes(), &keys, None, now).unwrap();
         assert_eq!((verified.payload().sequence, verified.payload().state), (1, State::Normal));
 
         // Malformed input is an error naming the problem, never a failover; an unknown action too.
-        let error = handler(&ports, invoke(fixture("malformed-wrong-source.json"))).await.unwrap_err();
+        let error =
+            handler(&ports, invoke(fixture("malformed-wrong-source.json"))).await.unwrap_err();
         assert_eq!(error.error_type, "MalformedEvent");
         let error = handler(&ports, invoke(json!({"action": "dance"}))).await.unwrap_err();
         assert_eq!(error.error_type, "UnknownAction");

@@ -3,8 +3,8 @@
 
 use lambda_runtime::Diagnostic;
 use wsdr_aws::failover::{FailoverConfig, FailoverDriver, FailoverError};
-use wsdr_aws::kms::KmsSigner;
 use wsdr_aws::health_api::{HealthPoller, health_client};
+use wsdr_aws::kms::KmsSigner;
 use wsdr_aws::sdk::{Clients, Retries};
 use wsdr_aws::status::StatusSigner;
 use wsdr_lambda::env;
@@ -12,10 +12,13 @@ use wsdr_protocol::KeyId;
 
 /// The driver, from the environment and the Lambda's AWS configuration, and the AWS Health poller when `poll`.
 /// The error names every bad variable.
-pub(crate) async fn driver_from_env(poll: bool) -> Result<(FailoverDriver, Option<HealthPoller>), String> {
+pub(crate) async fn driver_from_env(
+    poll: bool,
+) -> Result<(FailoverDriver, Option<HealthPoller>), String> {
     let config = FailoverConfig::from_lookup(env::optional)?;
     let key_id = env::required("WSDR_STATUS_KEY_ID").map_err(|error| error.to_string())?;
-    let key_id = KeyId::parse(&key_id).map_err(|error| format!("WSDR_STATUS_KEY_ID={key_id:?} {error}"))?;
+    let key_id =
+        KeyId::parse(&key_id).map_err(|error| format!("WSDR_STATUS_KEY_ID={key_id:?} {error}"))?;
     let sdk = wsdr_aws::sdk::load_config(None, Retries::DEFAULT).await;
     let clients = Clients::new(&sdk);
     let signer = StatusSigner::Kms(KmsSigner::new(clients.kms.clone(), key_id));
