@@ -11,22 +11,14 @@ started=$(date +%s)
 
 step() { printf '\n==> %s (%ss)\n' "$1" "$(($(date +%s) - started))"; }
 
-# Installs the Debian packages named, if any is missing (CI runs as root on Debian 12).
-apt_updated=
-ensure_apt() {
-  local missing=()
-  for package in "$@"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing: ${missing[*]}"
-  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  [ -n "$apt_updated" ] || { $sudo apt-get update -qq; apt_updated=1; }
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-}
+# shellcheck source=lib.sh
+source "$root/tests/lib.sh"
 
 step "system packages"
 ensure_apt openssl   # wsdr-protocol's tests check signatures against openssl both ways
+# The tray (Tauri 2) builds against WebKitGTK; its desktop rig needs Xvfb, D-Bus, dunst, trayer, node and
+# tauri-driver (built once into ~/.cache/wsdr). Needed before clippy, which checks the tray too.
+tests/desktop/run-tests.sh --install
 
 step "toolchain"
 for component in rustfmt clippy; do
@@ -47,6 +39,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (every crate: unit, property, fixture and CLI tests)"
 cargo test --workspace --locked
+
+step "desktop: the tray under Xvfb (URL handler, tray icon and menu, D-Bus notifications, window via WebDriver)"
+tests/desktop/run-tests.sh
 
 step "benchmark: converge 1,000 users on the throttled emulator (calls and time beside the floor)"
 cargo bench --locked -p wsdr-aws --bench converge --profile dev

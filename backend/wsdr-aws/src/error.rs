@@ -67,6 +67,11 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 impl AwsError {
+    /// A request wsdr could not even build, or an answer it cannot use: not retryable.
+    pub fn rejected(operation: &'static str, message: impl Into<String>) -> AwsError {
+        AwsError { operation, code: None, message: message.into(), kind: ErrorKind::Rejected }
+    }
+
     /// Classifies an SDK error from `operation`.
     pub fn from_sdk<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> AwsError
     where

@@ -579,12 +579,8 @@ async fn finish(
         let location =
             folder.sibling(format!("{}{}/{}.json", folder.key, report.directory_id, report.run_id));
         report.report_location = Some(location.to_string());
-        let bytes = serde_json::to_vec_pretty(&report).map_err(|error| AwsError {
-            operation: "s3:PutObject",
-            code: None,
-            message: error.to_string(),
-            kind: ErrorKind::Rejected,
-        })?;
+        let bytes = serde_json::to_vec_pretty(&report)
+            .map_err(|error| AwsError::rejected("s3:PutObject", error.to_string()))?;
         ports.store.put(&location, bytes, &Put::json(Precondition::Absent)).await?;
     }
     run.progress.finish();

@@ -204,12 +204,8 @@ impl StateStore {
         state: &ReconcileState,
         precondition: Precondition,
     ) -> Result<ETag, AwsError> {
-        let bytes = serde_json::to_vec_pretty(state).map_err(|error| AwsError {
-            operation: "s3:PutObject",
-            code: None,
-            message: error.to_string(),
-            kind: ErrorKind::Rejected,
-        })?;
+        let bytes = serde_json::to_vec_pretty(state)
+            .map_err(|error| AwsError::rejected("s3:PutObject", error.to_string()))?;
         self.store.put(&self.location, bytes, &Put::json(precondition)).await
     }
 

@@ -170,12 +170,7 @@ impl WorkspacesApi {
             .iter()
             .map(|user| request(spec, user, created_at))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| AwsError {
-                operation: OPERATION,
-                code: None,
-                message: error.to_string(),
-                kind: ErrorKind::Rejected,
-            })?;
+            .map_err(|error| AwsError::rejected(OPERATION, error.to_string()))?;
         let output = self
             .send(|| async {
                 self.client
@@ -244,12 +239,7 @@ impl WorkspacesApi {
             .iter()
             .map(|id| TerminateRequest::builder().workspace_id(id.as_str()).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| AwsError {
-                operation: OPERATION,
-                code: None,
-                message: error.to_string(),
-                kind: ErrorKind::Rejected,
-            })?;
+            .map_err(|error| AwsError::rejected(OPERATION, error.to_string()))?;
         let output = self
             .send(|| async {
                 self.client
@@ -281,15 +271,11 @@ impl WorkspacesApi {
     /// Puts wsdr's ownership tag on a WorkSpace it did not create (adoption).
     pub async fn tag_as_owned(&self, id: &WorkspaceId) -> Result<(), AwsError> {
         const OPERATION: &str = "workspaces:CreateTags";
-        let tag =
-            Tag::builder().key(OWNER_TAG_KEY).value(OWNER_TAG_VALUE).build().map_err(|error| {
-                AwsError {
-                    operation: OPERATION,
-                    code: None,
-                    message: error.to_string(),
-                    kind: ErrorKind::Rejected,
-                }
-            })?;
+        let tag = Tag::builder()
+            .key(OWNER_TAG_KEY)
+            .value(OWNER_TAG_VALUE)
+            .build()
+            .map_err(|error| AwsError::rejected(OPERATION, error.to_string()))?;
         self.send(|| async {
             self.client
                 .create_tags()

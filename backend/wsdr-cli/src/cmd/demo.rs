@@ -15,6 +15,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use wsdr_aws::clock::{Clock as _, SystemClock};
@@ -86,6 +87,7 @@ struct Demo {
     ports: Ports,
     settings: Settings,
     dr_code: String,
+    topic_arn: String,
     queue_url: String,
     workdir: PathBuf,
     steps: Vec<(String, Duration)>,
@@ -93,6 +95,7 @@ struct Demo {
     alerts: Vec<String>,
     calls: BTreeMap<String, u64>,
     last_report: Option<RunReport>,
+    live_workspaces: usize,
     cdn_address: std::net::SocketAddr,
     cdn: tokio::task::JoinHandle<()>,
 }
@@ -144,7 +147,18 @@ impl Demo {
         let topic_arn = topic.topic_arn().unwrap_or_default().to_owned();
         let queue = sqs.create_queue().queue_name("wsdr-demo-admins").send().await.map_err(sdk)?;
         let queue_url = queue.queue_url().unwrap_or_default().to_owned();
-        let queue_arn = format!("arn:aws:sqs:{DR_REGION}:123456789012:wsdr-demo-admins");
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let queue_arn = attributes
+            .attributes()
+            .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn))
+            .cloned()
+            .unwrap_or_default();
         clients
             .sns
             .subscribe()
@@ -170,7 +184,6 @@ impl Demo {
             reports_prefix: Some(format!("s3://{STATE_BUCKET}/reports/")),
             ..Settings::default()
         };
-        let _ = topic_arn;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|error| Failure::Operations(format!("cannot listen on loopback: {error}")))?;
@@ -190,6 +203,7 @@ impl Demo {
             sqs,
             settings,
             dr_code,
+            topic_arn,
             queue_url,
             workdir,
             steps: Vec::new(),
@@ -197,6 +211,7 @@ impl Demo {
             alerts: Vec::new(),
             calls: BTreeMap::new(),
             last_report: None,
+            live_workspaces: 0,
         })
     }
 
@@ -379,6 +394,13 @@ impl Demo {
         }
         self.drain_alerts().await?;
         self.step("recovery and failback", started);
+
+        self.emulator.settle().map_err(emulator_failure)?;
+        let directory = wsdr_core::workspace::DirectoryId::new(&self.settings.directory_id)
+            .map_err(|error| Failure::Operations(error.to_string()))?;
+        let live =
+            self.ports.workspaces.describe_directory(&directory).await.map_err(aws::failure)?;
+        self.live_workspaces = live.iter().filter(|workspace| !workspace.state.is_gone()).count();
         Ok(())
     }
 
@@ -426,12 +448,11 @@ impl Demo {
             .map_err(|error| Failure::Operations(error.to_string()))?;
         let status = StatusConfig::new(PRIMARY_REGION, PRIMARY_CODE, DR_REGION, &self.dr_code, 24)
             .map_err(|error| Failure::Operations(error.to_string()))?;
-        let topic_arn = format!("arn:aws:sns:{DR_REGION}:123456789012:wsdr-demo-alerts");
         let config = FailoverConfig {
             bucket: STATE_BUCKET.to_owned(),
             state_prefix: "state/".to_owned(),
             status_key: STATUS_KEY.to_owned(),
-            topic_arn,
+            topic_arn: self.topic_arn.clone(),
             policy,
             status,
             status_url: Some(self.status_url()),
@@ -570,8 +591,8 @@ impl Demo {
         if let Some(report) = &self.last_report {
             let plan = report.plan.unwrap_or_default();
             let _ = writeln!(text, "  users desired (last good export) {:>6}", plan.desired);
-            let _ = writeln!(text, "  DR WorkSpaces owned by wsdr       {:>6}", plan.owned);
         }
+        let _ = writeln!(text, "  DR WorkSpaces (live, at the end)  {:>6}", self.live_workspaces);
         let readiness = self.last_report.as_ref().map_or(0.0, |report| report.readiness.percent);
         let _ = writeln!(text, "  readiness                         {readiness:>5.1}%");
         let _ = writeln!(
