@@ -108,10 +108,10 @@ impl Demo {
         let root = repo_root()?;
         let emulator =
             Emulator::start(&root, &["--pending-seconds", "1", "--terminating-seconds", "1"])
-                .map_err(|error| Failure::Operations(error.to_string()))?;
+                .map_err(operational)?;
         let bootstrap = emulator
             .control("POST", "bootstrap", Some(&json!({"region": DR_REGION})))
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+            .map_err(operational)?;
         let text = |field: &str| bootstrap[field].as_str().unwrap_or_default().to_owned();
         let (directory_id, bundle_id, dr_code) =
             (text("directory_id"), text("bundle_id"), text("registration_code"));
@@ -187,8 +187,7 @@ impl Demo {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|error| Failure::Operations(format!("cannot listen on loopback: {error}")))?;
-        let cdn_address =
-            listener.local_addr().map_err(|error| Failure::Operations(error.to_string()))?;
+        let cdn_address = listener.local_addr().map_err(operational)?;
         let cdn = tokio::spawn(serve_status(listener, clients.s3.clone()));
         say(&format!(
             "the status document is served at http://{cdn_address}/status.json (what CloudFront does in AWS)"
@@ -237,7 +236,7 @@ impl Demo {
             ),
         );
         self.check(report.failed.is_empty(), "no operation failed");
-        self.emulator.settle().map_err(emulator_failure)?;
+        self.emulator.settle().map_err(operational)?;
         self.step("sync users", started);
 
         // 2. Drift.
@@ -261,7 +260,7 @@ impl Demo {
                 report.terminated.len()
             ),
         );
-        self.emulator.settle().map_err(emulator_failure)?;
+        self.emulator.settle().map_err(operational)?;
 
         heading("An empty export arrives (an AD query that failed on the DC)");
         let report = self.reconcile_export("").await?;
@@ -272,24 +271,16 @@ impl Demo {
         // 3. Health event, admins' alert, failover.
         let started = Instant::now();
         let signer = LocalSigner::from_secret_bytes(
-            KeyId::parse(KEY_ID).map_err(|error| Failure::Operations(error.to_string()))?,
+            KeyId::parse(KEY_ID).map_err(operational)?,
             &random_secret()?,
         )
-        .map_err(|error| Failure::Operations(error.to_string()))?;
-        let public_pem = signer
-            .public_key()
-            .to_spki_pem()
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+        .map_err(operational)?;
+        let public_pem = signer.public_key().to_spki_pem().map_err(operational)?;
         let driver = self.failover_driver(StatusSigner::Local(signer))?;
         heading(&format!(
             "AWS Health: a WorkSpaces issue opens in the primary region ({PRIMARY_REGION})"
         ));
-        let event: Value = serde_json::from_str(OPEN_ISSUE)
-            .map_err(|error| Failure::Operations(error.to_string()))?;
-        let report = driver
-            .on_health_event(&event, SystemClock.now())
-            .await
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+        let report = feed(&driver, OPEN_ISSUE).await?;
         self.check(
             report.mode == Mode::FailoverRecommended,
             "failover is recommended (users not moved yet)",
@@ -300,11 +291,11 @@ impl Demo {
             "Work from the DR region",
             "WorkSpaces is down in the primary region. Click Connect to DR.",
         )
-        .map_err(|error| Failure::Operations(error.to_string()))?;
+        .map_err(operational)?;
         let report = driver
             .command(AdminCommand::DeclareFailover { message: Some(message) }, SystemClock.now())
             .await
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+            .map_err(operational)?;
         self.check(
             report.mode == Mode::Failover && report.status.is_some(),
             "a signed status document is published",
@@ -354,12 +345,7 @@ impl Demo {
         // 5. Recovery and failback.
         let started = Instant::now();
         heading("The AWS Health event closes");
-        let event: Value = serde_json::from_str(CLOSED_ISSUE)
-            .map_err(|error| Failure::Operations(error.to_string()))?;
-        let report = driver
-            .on_health_event(&event, SystemClock.now())
-            .await
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+        let report = feed(&driver, CLOSED_ISSUE).await?;
         self.check(
             report.mode == Mode::Recovered,
             "recovered: admins told, users stay on DR until failback",
@@ -374,7 +360,7 @@ impl Demo {
         let report = driver
             .command(AdminCommand::Failback { message: None }, SystemClock.now())
             .await
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+            .map_err(operational)?;
         self.check(report.mode == Mode::Normal, "back to normal");
         tray.check_now().await;
         let state = tray.view().state;
@@ -395,9 +381,9 @@ impl Demo {
         self.drain_alerts().await?;
         self.step("recovery and failback", started);
 
-        self.emulator.settle().map_err(emulator_failure)?;
+        self.emulator.settle().map_err(operational)?;
         let directory = wsdr_core::workspace::DirectoryId::new(&self.settings.directory_id)
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+            .map_err(operational)?;
         let live =
             self.ports.workspaces.describe_directory(&directory).await.map_err(aws::failure)?;
         self.live_workspaces = live.iter().filter(|workspace| !workspace.state.is_gone()).count();
@@ -441,13 +427,11 @@ impl Demo {
     }
 
     fn failover_driver(&self, signer: StatusSigner) -> Result<FailoverDriver, Failure> {
-        let region = |name: &str| {
-            HealthRegion::new(name).map_err(|error| Failure::Operations(error.to_string()))
-        };
+        let region = |name: &str| HealthRegion::new(name).map_err(operational);
         let policy = FailoverPolicy::new(false, region(PRIMARY_REGION)?, region(DR_REGION)?)
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+            .map_err(operational)?;
         let status = StatusConfig::new(PRIMARY_REGION, PRIMARY_CODE, DR_REGION, &self.dr_code, 24)
-            .map_err(|error| Failure::Operations(error.to_string()))?;
+            .map_err(operational)?;
         let config = FailoverConfig {
             bucket: STATE_BUCKET.to_owned(),
             state_prefix: "state/".to_owned(),
@@ -498,8 +482,7 @@ impl Demo {
             .send()
             .await
             .map_err(sdk)?;
-        let bytes =
-            object.body.collect().await.map_err(|error| Failure::Operations(error.to_string()))?;
+        let bytes = object.body.collect().await.map_err(operational)?;
         Ok(bytes.to_vec())
     }
 
@@ -564,7 +547,7 @@ impl Demo {
     }
 
     fn count_calls(&mut self) -> Result<(), Failure> {
-        let counters = self.emulator.take_counters().map_err(emulator_failure)?;
+        let counters = self.emulator.take_counters().map_err(operational)?;
         if let Some(calls) = counters["calls"].as_object() {
             for (operation, count) in calls {
                 *self.calls.entry(operation.clone()).or_default() += count.as_u64().unwrap_or(0);
@@ -782,6 +765,12 @@ where
     aws::failure(wsdr_aws::AwsError::from_sdk("demo", error))
 }
 
-fn emulator_failure(error: wsdr_aws::emulator::EmulatorError) -> Failure {
+/// Feeds one EventBridge `aws.health` event to the failover driver, as the health function does.
+async fn feed(driver: &FailoverDriver, event: &str) -> Result<wsdr_aws::failover::Report, Failure> {
+    let event: Value = serde_json::from_str(event).map_err(operational)?;
+    driver.on_health_event(&event, SystemClock.now()).await.map_err(operational)
+}
+
+fn operational(error: impl std::fmt::Display) -> Failure {
     Failure::Operations(error.to_string())
 }
