@@ -44,10 +44,10 @@ step "desktop: the tray under Xvfb (URL handler, tray icon and menu, D-Bus notif
 tests/desktop/run-tests.sh
 
 step "benchmark: converge 1,000 users on the throttled emulator (calls and time beside the floor)"
-cargo bench --locked -p wsdr-aws --bench converge --profile dev
+cargo bench --locked --workspace --bench converge --profile dev   # --workspace: the test build's features, no rebuild
 
 step "benchmark: health event in → status document signed and written, p50/p99 (local key and KMS)"
-WSDR_BENCH_ITERATIONS=100 cargo bench --locked -p wsdr-aws --bench alert_latency --profile dev
+WSDR_BENCH_ITERATIONS=100 cargo bench --locked --workspace --bench alert_latency --profile dev
 
 step "wsdr demo: the whole DR story on the emulator, as a smoke test (exits non-zero if any outcome fails)"
 cargo run --locked -q -p wsdr-cli -- demo
