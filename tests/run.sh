@@ -52,6 +52,9 @@ WSDR_BENCH_ITERATIONS=100 cargo bench --locked --workspace --bench alert_latency
 step "wsdr demo: the whole DR story on the emulator, as a smoke test (exits non-zero if any outcome fails)"
 cargo run --locked -q -p wsdr-cli -- demo
 
+step "wsdr demo --gui: the same story with the real tray app running under the desktop rig"
+tests/desktop/run-tests.sh "${CARGO_TARGET_DIR:-target}/debug/wsdr" demo --gui
+
 step "AWS emulator (moto, pinned, in a venv): its AWS-faithful WorkSpaces behaviours"
 tests/emulator/run-tests.sh -q
 

@@ -147,6 +147,10 @@ pub(crate) struct DemoArgs {
     /// Rows in the first users export.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u16).range(20..=2000))]
     pub(crate) users: u16,
+    /// Also run the real tray app (`wsdr-tray`, built next to `wsdr`) against the demo's status document: needs a
+    /// display; the story pauses after each change so its icon and notifications can be watched.
+    #[arg(long)]
+    pub(crate) gui: bool,
 }
 
 /// The safety policy's limits, shared by `plan` and `reconcile`.

@@ -96,12 +96,22 @@ struct Demo {
     calls: BTreeMap<String, u64>,
     last_report: Option<RunReport>,
     live_workspaces: usize,
+    gui_wanted: bool,
+    gui: Option<GuiTray>,
     cdn_address: std::net::SocketAddr,
     cdn: tokio::task::JoinHandle<()>,
 }
 
 impl Demo {
     async fn start(args: &DemoArgs) -> Result<Demo, Failure> {
+        if args.gui
+            && std::env::var_os("DISPLAY").is_none()
+            && std::env::var_os("WAYLAND_DISPLAY").is_none()
+        {
+            return Err(Failure::BadInput(
+                "--gui needs a display (DISPLAY or WAYLAND_DISPLAY)".to_owned(),
+            ));
+        }
         heading(
             "Start the local AWS emulator (moto, pinned, with WorkSpaces behaving as AWS documents)",
         );
@@ -211,6 +221,8 @@ impl Demo {
             calls: BTreeMap::new(),
             last_report: None,
             live_workspaces: 0,
+            gui_wanted: args.gui,
+            gui: None,
         })
     }
 
@@ -309,6 +321,13 @@ impl Demo {
             "A tray client (the real desktop core, headless) polls, verifies, notifies and connects",
         );
         let tray = self.tray(&public_pem)?;
+        if self.gui_wanted {
+            self.gui = Some(GuiTray::start(&self.workdir)?);
+            say(
+                "the real tray app (wsdr-tray) is running against the same status document: watch its icon",
+            );
+        }
+        self.gui_check("failover").await;
         let outcome = tray.check_now().await;
         self.check(
             matches!(outcome, CheckOutcome::Accepted { .. }),
@@ -352,6 +371,7 @@ impl Demo {
         );
         tray.check_now().await;
         let state = tray.view().state;
+        self.gui_check("failover").await;
         self.check(
             state == TrayStatus::Failover && tray.desktop().notifications().len() == 2,
             &format!("the tray tells users to stay on DR until failback ({state:?})"),
@@ -364,6 +384,7 @@ impl Demo {
         self.check(report.mode == Mode::Normal, "back to normal");
         tray.check_now().await;
         let state = tray.view().state;
+        self.gui_check("recovered").await;
         self.check(
             state == TrayStatus::Recovered,
             &format!("the tray says: service restored, you may go back (then ready after 24 h) ({state:?})"),
@@ -452,7 +473,7 @@ impl Demo {
     fn tray(&self, public_pem: &str) -> Result<Controller<RecordingDesktop>, Failure> {
         let config_path = self.workdir.join("tray.toml");
         let config = format!(
-            "status_url = \"{}\"\nusername = \"ana.lopez\"\npoll_interval_secs = 30\n\n[public_keys]\n{KEY_ID} = \"\"\"\n{}\"\"\"\n",
+            "status_url = \"{}\"\nusername = \"ana.lopez\"\npoll_interval_secs = 5\n\n[public_keys]\n{KEY_ID} = \"\"\"\n{}\"\"\"\n",
             self.status_url(),
             public_pem
         );
@@ -470,6 +491,22 @@ impl Demo {
         };
         let clock: wsdr_desktop_core::Clock = Arc::new(|| SystemClock.now());
         Ok(Controller::start(env, Some(config_path), RecordingDesktop::default(), clock))
+    }
+
+    /// With `--gui`: waits until the real tray binary (`wsdr-tray --status`, the same code as the running tray)
+    /// reports `expected`, giving the running tray's 5 s poll time to show it.
+    async fn gui_check(&mut self, expected: &str) {
+        let Some(gui) = &self.gui else { return };
+        let mut seen = String::new();
+        for _ in 0..8 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            seen = gui.status().unwrap_or_else(|error| error);
+            if seen == expected {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        self.check(seen == expected, &format!("the tray app says {expected} ({seen})"));
     }
 
     async fn status_bytes(&self) -> Result<Vec<u8>, Failure> {
@@ -652,6 +689,66 @@ async fn serve_status(listener: tokio::net::TcpListener, s3: aws_sdk_s3::Client)
             let _ = stream.write_all(&response).await;
             let _ = stream.shutdown().await;
         });
+    }
+}
+
+/// The real tray app, started for `--gui` from the binary next to `wsdr`; stopped when dropped.
+struct GuiTray {
+    binary: PathBuf,
+    config: PathBuf,
+    state_dir: PathBuf,
+    child: std::process::Child,
+}
+
+impl GuiTray {
+    fn start(workdir: &Path) -> Result<GuiTray, Failure> {
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join("wsdr-tray")))
+            .filter(|path| path.is_file())
+            .ok_or_else(|| {
+                Failure::BadInput(
+                    "--gui needs the tray app built next to wsdr: cargo build -p wsdr-tray"
+                        .to_owned(),
+                )
+            })?;
+        let (config, state_dir) = (workdir.join("tray.toml"), workdir.join("gui-state"));
+        let child = Self::command(&binary, &state_dir)
+            .arg("--config")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|error| {
+                Failure::Operations(format!("cannot start {}: {error}", binary.display()))
+            })?;
+        Ok(GuiTray { binary, config, state_dir, child })
+    }
+
+    /// `wsdr-tray --status --config …`: the state the tray app's own code reads from the status URL.
+    fn status(&self) -> Result<String, String> {
+        let output = Self::command(&self.binary, &self.state_dir)
+            .args(["--status", "--config"])
+            .arg(&self.config)
+            .output()
+            .map_err(|error| error.to_string())?;
+        let json: Value =
+            serde_json::from_slice(&output.stdout).map_err(|error| error.to_string())?;
+        Ok(json["state"].as_str().unwrap_or_default().to_owned())
+    }
+
+    fn command(binary: &Path, state_dir: &Path) -> std::process::Command {
+        // The demo's one process spawn besides the emulator: the tray app, as an end user would run it.
+        #[allow(clippy::disallowed_methods)]
+        let mut command = std::process::Command::new(binary);
+        command.env("XDG_STATE_HOME", state_dir).stdin(std::process::Stdio::null());
+        command
+    }
+}
+
+impl Drop for GuiTray {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
