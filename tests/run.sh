@@ -50,7 +50,9 @@ step "benchmark: health event in → status document signed and written, p50/p99
 WSDR_BENCH_ITERATIONS=100 cargo bench --locked --workspace --bench alert_latency --profile dev
 
 step "wsdr demo: the whole DR story on the emulator, as a smoke test (exits non-zero if any outcome fails)"
-cargo run --locked -q -p wsdr-cli -- demo
+# The binary `cargo test --workspace` built: `cargo run -p wsdr-cli` would resolve wsdr-cli's features alone and
+# rebuild dependencies (~75 s on a cold CI). Same code as the README's `cargo run -q -p wsdr-cli -- demo`.
+"${CARGO_TARGET_DIR:-target}/debug/wsdr" demo
 
 step "wsdr demo --gui: the same story with the real tray app running under the desktop rig"
 tests/desktop/run-tests.sh "${CARGO_TARGET_DIR:-target}/debug/wsdr" demo --gui

@@ -128,7 +128,8 @@ echo "==> window front end (node --test ui/tests/)"
 node --test ui/tests/
 
 echo "==> wsdr-tray under the desktop rig (DISPLAY=$DISPLAY)"
-cargo test --locked -p wsdr-tray --test tray -- --ignored --nocapture --test-threads 1
+# --workspace: the same features as the main `cargo test --workspace` build, so nothing is rebuilt.
+cargo test --locked --workspace --test tray -- --ignored --nocapture --test-threads 1
 
 echo "desktop artifacts in $artifacts:"
 ls -1 "$artifacts"
