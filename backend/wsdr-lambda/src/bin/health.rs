@@ -122,14 +122,11 @@ mod plain;
 mod tests {
     use lambda_runtime::Context;
     use wsdr_aws::clock::FixedClock;
-    use wsdr_aws::failover::FailoverConfig;
-    use wsdr_aws::kms::KmsSigner;
-    use wsdr_aws::status::StatusSigner;
-    use wsdr_protocol::{KeyId, KeyRing, State, verify};
+    use wsdr_protocol::{State, verify};
 
     use super::*;
-    use crate::plain::{AdminQueue, attribute};
-    use crate::support::{Emulator, repo_root};
+    use crate::plain::attribute;
+    use crate::support::repo_root;
 
     fn fixture(name: &str) -> Value {
         let path = repo_root().join("tests/fixtures/health").join(name);
@@ -142,35 +139,10 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_primary_workspaces_issue_reaches_the_admins_queue_once() {
-        let emulator = Emulator::start(&[]);
-        let clients = emulator.clients().await;
-        clients.s3.create_bucket().bucket("wsdr-state").send().await.unwrap();
-        let topic = clients.sns.create_topic().name("wsdr-alerts").send().await.unwrap();
-        let topic_arn = topic.topic_arn().unwrap().to_owned();
-        let queue = AdminQueue::subscribe(&emulator.url, &topic_arn, "admins");
-        let key_id = KeyId::parse(&plain::create_signing_key(&emulator.url)).unwrap();
-        let signer = KmsSigner::new(clients.kms.clone(), key_id.clone());
-        let mut keys = KeyRing::new();
-        keys.insert(key_id.clone(), signer.public_key().await.unwrap()).unwrap();
-
-        let env = [
-            ("WSDR_STATE_BUCKET", "wsdr-state"),
-            ("WSDR_ALERTS_TOPIC_ARN", topic_arn.as_str()),
-            ("WSDR_PRIMARY_REGION", "us-east-1"),
-            ("WSDR_DR_REGION", "us-west-2"),
-            ("WSDR_PRIMARY_REGISTRATION_CODE", "SLiad+ABCDEF"),
-            ("WSDR_DR_REGISTRATION_CODE", "WSpdx+ABC12D"),
-        ];
-        let config = FailoverConfig::from_lookup(|name| {
-            env.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
-        })
-        .unwrap();
+        let common::AlertingSite { emulator, queue, keys, driver } =
+            common::AlertingSite::start().await;
         let now: jiff::Timestamp = "2025-03-11T14:06:00Z".parse().unwrap();
-        let ports = Ports {
-            driver: FailoverDriver::new(&clients, config, StatusSigner::Kms(signer)),
-            poller: None,
-            clock: Box::new(FixedClock(now)),
-        };
+        let ports = Ports { driver, poller: None, clock: Box::new(FixedClock(now)) };
 
         let answer = handler(&ports, invoke(fixture("open-issue-primary.json"))).await.unwrap();
         assert_eq!(answer["outcome"], "transition");

@@ -128,14 +128,10 @@ mod tests {
 
     use jiff::{SignedDuration, Timestamp};
     use lambda_runtime::Context;
-    use wsdr_aws::failover::FailoverConfig;
-    use wsdr_aws::kms::KmsSigner;
-    use wsdr_aws::status::StatusSigner;
-    use wsdr_protocol::{KeyId, KeyRing, State, verify};
+    use wsdr_protocol::{State, verify};
 
     use super::*;
-    use crate::plain::{AdminQueue, attribute};
-    use crate::support::Emulator;
+    use crate::plain::attribute;
 
     fn invoke(payload: Value) -> LambdaEvent<Value> {
         LambdaEvent::new(payload, Context::default())
@@ -143,34 +139,11 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn refresh_and_admin_actions_publish_and_contradictions_are_refused() {
-        let emulator = Emulator::start(&[]);
-        let clients = emulator.clients().await;
-        clients.s3.create_bucket().bucket("wsdr-state").send().await.unwrap();
-        let topic = clients.sns.create_topic().name("wsdr-alerts").send().await.unwrap();
-        let topic_arn = topic.topic_arn().unwrap().to_owned();
-        let queue = AdminQueue::subscribe(&emulator.url, &topic_arn, "admins");
-        let key_id = KeyId::parse(&plain::create_signing_key(&emulator.url)).unwrap();
-        let signer = KmsSigner::new(clients.kms.clone(), key_id.clone());
-        let mut keys = KeyRing::new();
-        keys.insert(key_id, signer.public_key().await.unwrap()).unwrap();
-        let env = [
-            ("WSDR_STATE_BUCKET", "wsdr-state"),
-            ("WSDR_ALERTS_TOPIC_ARN", topic_arn.as_str()),
-            ("WSDR_PRIMARY_REGION", "us-east-1"),
-            ("WSDR_DR_REGION", "us-west-2"),
-            ("WSDR_PRIMARY_REGISTRATION_CODE", "SLiad+ABCDEF"),
-            ("WSDR_DR_REGISTRATION_CODE", "WSpdx+ABC12D"),
-        ];
-        let config = FailoverConfig::from_lookup(|name| {
-            env.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
-        })
-        .unwrap();
+        let common::AlertingSite { emulator, queue, keys, driver } =
+            common::AlertingSite::start().await;
         let now: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
         let clock = SharedClock(Arc::new(Mutex::new(now)));
-        let ports = Ports {
-            driver: FailoverDriver::new(&clients, config, StatusSigner::Kms(signer)),
-            clock: Box::new(clock.clone()),
-        };
+        let ports = Ports { driver, clock: Box::new(clock.clone()) };
         let at = |hours| {
             *clock.0.lock().unwrap() = now + SignedDuration::from_hours(hours);
             &ports

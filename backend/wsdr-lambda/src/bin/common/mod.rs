@@ -53,3 +53,43 @@ pub(crate) fn log_report(report: &wsdr_aws::failover::Report) {
         "failover step"
     );
 }
+
+/// What both binaries' tests run on: an emulator with the state bucket, the alerts topic with the admins' queue
+/// subscribed, a KMS signing key, and the failover driver configured as the functions' environment would.
+#[cfg(test)]
+pub(crate) struct AlertingSite {
+    pub(crate) emulator: crate::support::Emulator,
+    pub(crate) queue: crate::plain::AdminQueue,
+    pub(crate) keys: wsdr_protocol::KeyRing,
+    pub(crate) driver: FailoverDriver,
+}
+
+#[cfg(test)]
+impl AlertingSite {
+    pub(crate) async fn start() -> AlertingSite {
+        let emulator = crate::support::Emulator::start(&[]);
+        let clients = emulator.clients().await;
+        clients.s3.create_bucket().bucket("wsdr-state").send().await.unwrap();
+        let topic = clients.sns.create_topic().name("wsdr-alerts").send().await.unwrap();
+        let topic_arn = topic.topic_arn().unwrap().to_owned();
+        let queue = crate::plain::AdminQueue::subscribe(&emulator.url, &topic_arn, "admins");
+        let key_id = KeyId::parse(&crate::plain::create_signing_key(&emulator.url)).unwrap();
+        let signer = KmsSigner::new(clients.kms.clone(), key_id.clone());
+        let mut keys = wsdr_protocol::KeyRing::new();
+        keys.insert(key_id, signer.public_key().await.unwrap()).unwrap();
+        let env = [
+            ("WSDR_STATE_BUCKET", "wsdr-state"),
+            ("WSDR_ALERTS_TOPIC_ARN", topic_arn.as_str()),
+            ("WSDR_PRIMARY_REGION", "us-east-1"),
+            ("WSDR_DR_REGION", "us-west-2"),
+            ("WSDR_PRIMARY_REGISTRATION_CODE", "SLiad+ABCDEF"),
+            ("WSDR_DR_REGISTRATION_CODE", "WSpdx+ABC12D"),
+        ];
+        let config = FailoverConfig::from_lookup(|name| {
+            env.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
+        })
+        .unwrap();
+        let driver = FailoverDriver::new(&clients, config, StatusSigner::Kms(signer));
+        AlertingSite { emulator, queue, keys, driver }
+    }
+}
