@@ -6,6 +6,8 @@
 //! - [`workspace`]: WorkSpaces as observed (ids, states, ownership) and the `describe-workspaces` JSON reader.
 //! - [`policy`]: the safety policy ([`policy::Policy`], [`policy::Limits`]).
 //! - [`plan`]: [`plan::plan`] — what to create, adopt, terminate, keep and ignore, and whether it is blocked.
+//! - [`directory`]: LDAP search entries → [`directory::DirectoryUsers`], and [`directory::judge_page`]: whether a
+//!   search answer is whole.
 //! - [`trigger`]: which users export an S3 notification names.
 //! - [`health`], [`failover`]: AWS Health events → failover decisions.
 //!
@@ -17,6 +19,7 @@
 //! - a users list with a rejected row yields no [`users::DesiredUsers`], so it cannot reach the planner;
 //! - the same inputs give byte-identical output (`BTreeMap`s throughout; no hashing order).
 
+pub mod directory;
 pub mod failover;
 pub mod health;
 pub mod plan;
