@@ -15,6 +15,7 @@ pub mod limiter;
 pub mod reconcile;
 pub mod s3;
 pub mod sdk;
+pub mod secrets;
 pub mod sns;
 pub mod state;
 pub mod status;

@@ -1,4 +1,4 @@
-//! The reconcile driver: read the users list, take the directory's lock, read the DR directory, plan with
+//! The reconcile driver: read the users list (an S3 export, a file, or the directory itself), take the directory's lock, read the DR directory, plan with
 //! `wsdr_core::plan`, carry the plan out in batches (unless it is blocked or a dry run), save the grace period's
 //! memory, re-describe to confirm, and report. Every decision is the core's; this module only sequences calls.
 //!
@@ -19,6 +19,7 @@ use wsdr_core::plan::{IgnoreReason, MissingSince, Plan, plan};
 use wsdr_core::username::{UserKey, Username};
 use wsdr_core::users::{DesiredUsers, parse_users};
 use wsdr_core::workspace::{Ownership, Workspace, WorkspaceId};
+use wsdr_ldap::DirectorySource;
 
 use crate::clock::Clock;
 use crate::error::{AwsError, ErrorKind};
@@ -70,6 +71,8 @@ pub enum UsersInput {
         /// The export's bytes.
         bytes: Vec<u8>,
     },
+    /// The enabled users of an OU, read from a domain controller.
+    Directory(DirectorySource),
 }
 
 /// Follows a run's progress (a terminal's progress bar, or nothing).
@@ -487,6 +490,7 @@ async fn load_users(
     summary: &mut UsersSummary,
 ) -> Result<Option<DesiredUsers>, AwsError> {
     let bytes = match input {
+        UsersInput::Directory(source) => return Ok(read_directory(&source, summary).await),
         UsersInput::Bytes { source, bytes } => {
             summary.source = source;
             bytes
@@ -524,6 +528,33 @@ async fn load_users(
             summary.error = Some(rejected.to_string());
             summary.rejects = rejected.rejects;
             Ok(None)
+        }
+    }
+}
+
+/// The desired users of a directory source, or `None` (the reason in `summary`) when it could not be read whole.
+async fn read_directory(
+    source: &DirectorySource,
+    summary: &mut UsersSummary,
+) -> Option<DesiredUsers> {
+    summary.source = source.url.to_string();
+    let read = match wsdr_ldap::read_users(source).await {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::warn!(source = %source.url, kind = ?error.kind, %error, "the directory could not be read");
+            summary.error = Some(error.to_string());
+            return None;
+        }
+    };
+    summary.pages = Some(read.pages);
+    summary.enabled = read.users.enabled.len();
+    summary.duplicates = read.users.duplicates.len();
+    match read.users.into_desired() {
+        Ok(desired) => Some(desired),
+        Err(rejected) => {
+            summary.error = Some(rejected.to_string());
+            summary.entry_rejects = rejected.rejects;
+            None
         }
     }
 }

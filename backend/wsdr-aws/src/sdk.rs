@@ -58,6 +58,8 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// AWS KMS.
     pub kms: aws_sdk_kms::Client,
+    /// AWS Secrets Manager (the directory service account's password).
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -73,6 +75,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3),
             sns: aws_sdk_sns::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
         }
     }
 }

@@ -74,10 +74,12 @@ pub(crate) struct ClassifyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
-    /// The users export (CSV: the original sample's or wsdr's format, any of the encodings Windows writes):
-    /// a file or `s3://BUCKET/KEY`.
+    /// The users: an export (CSV: the original sample's or wsdr's format, any of the encodings Windows writes) in
+    /// a file or at `s3://BUCKET/KEY`, or the directory itself, `ldaps://HOST[:PORT]/OU=…`.
     #[arg(long, value_name = "SOURCE")]
     pub(crate) users: String,
+    #[command(flatten)]
+    pub(crate) directory: DirectoryArgs,
     /// The WorkSpaces: what `aws workspaces describe-workspaces` prints, or a JSON array of such pages;
     /// `"Tags"` on a WorkSpace tell ownership (`wsdr:managed-by=wsdr`).
     #[arg(long, value_name = "FILE")]
@@ -97,9 +99,12 @@ pub(crate) struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReconcileArgs {
-    /// The users export: `s3://BUCKET/KEY` or a local file.
+    /// The users: an export at `s3://BUCKET/KEY` or in a local file, or the directory itself,
+    /// `ldaps://HOST[:PORT]/OU=…`.
     #[arg(long, value_name = "SOURCE")]
     pub(crate) users: String,
+    #[command(flatten)]
+    pub(crate) directory: DirectoryArgs,
     /// The DR directory (d-…).
     #[arg(long, value_name = "D")]
     pub(crate) directory_id: String,
@@ -170,12 +175,42 @@ pub(crate) struct PolicyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UsersArgs {
-    /// The users export to read: a file or `s3://BUCKET/KEY`.
+    /// The users source to read: an export in a file or at `s3://BUCKET/KEY`, or the directory,
+    /// `ldaps://HOST[:PORT]/OU=…[??one]` (`ldap://` for StartTLS on 389).
     #[arg(long, value_name = "SOURCE")]
     pub(crate) from: String,
+    #[command(flatten)]
+    pub(crate) directory: DirectoryArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub(crate) format: Format,
+}
+
+/// How to read a directory users source (`ldaps://…`): who to bind as and what to trust. Ignored for exports.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Directory source (ldaps://…)")]
+pub(crate) struct DirectoryArgs {
+    /// The service account to bind as: a DN or a user principal name (svc-wsdr@corp.example.com).
+    #[arg(long, value_name = "DN", env = "WSDR_LDAP_BIND_DN")]
+    pub(crate) ldap_bind_dn: Option<String>,
+    /// A file holding the service account's password (its first line). Without this or --ldap-password-secret,
+    /// the password is read from the environment variable WSDR_LDAP_PASSWORD.
+    #[arg(long, value_name = "FILE", conflicts_with = "ldap_password_secret")]
+    pub(crate) ldap_password_file: Option<PathBuf>,
+    /// The AWS Secrets Manager secret holding the password (name or ARN; a plain string, or JSON with a
+    /// "password" field).
+    #[arg(long, value_name = "SECRET", env = "WSDR_LDAP_PASSWORD_SECRET")]
+    pub(crate) ldap_password_secret: Option<String>,
+    /// PEM bundle of the CA(s) the DC's certificate must chain to, e.g. the AD CS root (default: the system's
+    /// trusted roots).
+    #[arg(long, value_name = "FILE", env = "WSDR_LDAP_CA_BUNDLE")]
+    pub(crate) ldap_ca: Option<PathBuf>,
+    /// Seconds to wait for the DC: to connect, and for each reply.
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub(crate) ldap_timeout: u64,
+    /// Entries per page of the search (AD serves at most 1000).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) ldap_page_size: u32,
 }
 
 /// How results are printed.

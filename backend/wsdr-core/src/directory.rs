@@ -244,14 +244,19 @@ pub enum IncompleteSearch {
         .0.len(), .0.join(", ")
     )]
     References(Vec<String>),
-    /// The server sent back the cookie it was given: paging would never end.
-    #[error("the directory repeated its paging cookie: the search would never end")]
-    CookieRepeated,
+    /// The server kept asking for more pages past any plausible OU size.
+    #[error("the directory asked for page {0} and more: the search would never end")]
+    EndlessPaging(usize),
 }
 
-/// Judges one page: a clean success either asks for the next page or completes the search; anything else makes
-/// the whole search unusable. `sent_cookie` is the cookie this page was asked for with (empty for the first).
-pub fn judge_page(page: &PageOutcome, sent_cookie: &[u8]) -> Result<PageVerdict, IncompleteSearch> {
+/// The most pages a search may take: 10 000 pages of even 100 entries is a million users, far past any OU
+/// wsdr serves. A server that still asks for more is broken (cookies are opaque, and Samba sends the same one on
+/// every page, so a repeated cookie proves nothing).
+pub const MAX_PAGES: usize = 10_000;
+
+/// Judges page number `page_number` (from 1): a clean success either asks for the next page or completes the
+/// search; anything else makes the whole search unusable.
+pub fn judge_page(page: &PageOutcome, page_number: usize) -> Result<PageVerdict, IncompleteSearch> {
     if page.result_code == REFERRAL {
         return Err(IncompleteSearch::Referral(page.referrals.clone()));
     }
@@ -267,8 +272,8 @@ pub fn judge_page(page: &PageOutcome, sent_cookie: &[u8]) -> Result<PageVerdict,
     }
     match &page.paging {
         Paging::Absent | Paging::Last => Ok(PageVerdict::Complete),
-        Paging::More(cookie) if !sent_cookie.is_empty() && cookie.as_slice() == sent_cookie => {
-            Err(IncompleteSearch::CookieRepeated)
+        Paging::More(_) if page_number >= MAX_PAGES => {
+            Err(IncompleteSearch::EndlessPaging(page_number + 1))
         }
         Paging::More(cookie) => Ok(PageVerdict::Next(cookie.clone())),
     }

@@ -5,6 +5,9 @@
 //! deployments that wire the bucket to the function directly), EventBridge `Scheduled Event` (the safety-net
 //! run, which reads `WSDR_USERS_KEY`), and a direct invocation `{"dry_run": true}` (or `{}`), which also reads
 //! `WSDR_USERS_KEY`.
+//!
+//! With `WSDR_USERS_LDAP_URL` set, the users come from the directory instead: scheduled and direct runs search
+//! the OU (the password read from Secrets Manager at each run), and export uploads are ignored.
 
 use std::time::Duration;
 
@@ -12,15 +15,18 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::s3::S3Event;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
+use wsdr_aws::AwsError;
 use wsdr_aws::clock::{Clock, SystemClock};
 use wsdr_aws::reconcile::signals::{attention_alert, metrics_document};
 use wsdr_aws::reconcile::{
     Deadline, NoProgress, Ports, ReconcileConfig, Run, Settings, UsersInput, reconcile,
 };
-use wsdr_aws::s3::S3Location;
+use wsdr_aws::s3::{ObjectStore, S3Location};
+use wsdr_aws::secrets::SecretsApi;
 use wsdr_aws::sns::AlertsTopic;
 use wsdr_core::policy::Limits;
 use wsdr_core::trigger::{S3Record, latest_export};
+use wsdr_ldap::{CaBundle, DirectorySource, DirectoryUrl};
 
 use crate::env::{self, EnvError};
 
@@ -42,6 +48,82 @@ pub struct Config {
     pub alerts_topic_arn: Option<String>,
     /// CloudWatch namespace of the metrics.
     pub metrics_namespace: String,
+    /// The directory, when the users come from it rather than from exports.
+    pub directory: Option<DirectoryConfig>,
+}
+
+/// How the function reads the users from the directory (`WSDR_USERS_LDAP_URL` and `WSDR_LDAP_*`).
+#[derive(Clone, Debug)]
+pub struct DirectoryConfig {
+    /// The DC and the OU.
+    pub url: DirectoryUrl,
+    /// Who to bind as (DN or user principal name).
+    pub bind_dn: String,
+    /// The Secrets Manager secret holding the password (name or ARN).
+    pub password_secret: String,
+    /// A PEM CA bundle in S3; the system's roots when absent.
+    pub ca_bundle: Option<S3Location>,
+    /// The longest wait for the DC.
+    pub timeout: Duration,
+    /// Entries per page.
+    pub page_size: u32,
+}
+
+impl DirectoryConfig {
+    /// The directory settings, when `WSDR_USERS_LDAP_URL` is set; every other variable they need is then required.
+    fn from_env() -> Result<Option<DirectoryConfig>, String> {
+        let Some(url) = env::optional("WSDR_USERS_LDAP_URL") else { return Ok(None) };
+        let text = |error: EnvError| error.to_string();
+        let url = url
+            .parse()
+            .map_err(|error| format!("environment variable WSDR_USERS_LDAP_URL: {error}"))?;
+        let ca_bundle = env::optional("WSDR_LDAP_CA_BUNDLE")
+            .map(|raw| {
+                raw.parse::<S3Location>().map_err(|error| {
+                    format!("environment variable WSDR_LDAP_CA_BUNDLE={raw:?}: {error} (an s3://BUCKET/KEY of a PEM file)")
+                })
+            })
+            .transpose()?;
+        Ok(Some(DirectoryConfig {
+            url,
+            bind_dn: env::required("WSDR_LDAP_BIND_DN").map_err(text)?,
+            password_secret: env::required("WSDR_LDAP_PASSWORD_SECRET").map_err(text)?,
+            ca_bundle,
+            timeout: Duration::from_secs(
+                env::parsed_or(
+                    "WSDR_LDAP_TIMEOUT_SECONDS",
+                    DirectorySource::DEFAULT_TIMEOUT.as_secs(),
+                )
+                .map_err(text)?,
+            ),
+            page_size: env::parsed_or("WSDR_LDAP_PAGE_SIZE", DirectorySource::DEFAULT_PAGE_SIZE)
+                .map_err(text)?,
+        }))
+    }
+
+    /// The source for one run: the password read now (so a rotation takes effect), the CA bundle from S3.
+    pub async fn source(
+        &self,
+        secrets: &SecretsApi,
+        store: &ObjectStore,
+    ) -> Result<DirectorySource, AwsError> {
+        let password = secrets.password(&self.password_secret).await?;
+        let ca = match &self.ca_bundle {
+            None => CaBundle::System,
+            Some(location) => CaBundle::Pem {
+                source: location.to_string(),
+                pem: store.get(location).await?.bytes,
+            },
+        };
+        Ok(DirectorySource {
+            url: self.url.clone(),
+            bind_dn: self.bind_dn.clone(),
+            password,
+            ca,
+            timeout: self.timeout,
+            page_size: self.page_size,
+        })
+    }
 }
 
 impl Config {
@@ -96,6 +178,7 @@ impl Config {
             alerts_topic_arn: env::optional("WSDR_ALERTS_TOPIC_ARN"),
             metrics_namespace: env::optional("WSDR_METRICS_NAMESPACE")
                 .unwrap_or_else(|| "wsdr".to_owned()),
+            directory: DirectoryConfig::from_env()?,
         })
     }
 }
@@ -182,6 +265,12 @@ pub fn trigger_of(event: &Value, config: &Config) -> Result<Trigger, String> {
 }
 
 fn export(config: &Config, bucket: String, key: String) -> Trigger {
+    if let Some(directory) = &config.directory {
+        return Trigger::Ignore(format!(
+            "s3://{bucket}/{key}: the users come from the directory ({}), not from exports",
+            directory.url
+        ));
+    }
     if bucket != config.users_bucket || !key.starts_with(&config.users_prefix) {
         return Trigger::Ignore(format!(
             "s3://{bucket}/{key} is not under s3://{}/{}",
@@ -199,6 +288,8 @@ pub struct Handler {
     pub config: Config,
     /// The admins' topic.
     pub alerts: Option<AlertsTopic>,
+    /// Secrets Manager, for the directory's password.
+    pub secrets: SecretsApi,
     /// The clock.
     pub clock: Box<dyn Clock>,
 }
@@ -218,13 +309,9 @@ impl Handler {
                 tracing::info!(%reason, "ignored");
                 return Ok(json!({"outcome": "ignored", "reason": reason}));
             }
-            Trigger::Export(location) => (location.clone(), false),
-            Trigger::Schedule => {
-                (S3Location::new(&self.config.users_bucket, &self.config.users_key), false)
-            }
-            Trigger::Direct { dry_run } => {
-                (S3Location::new(&self.config.users_bucket, &self.config.users_key), *dry_run)
-            }
+            Trigger::Export(location) => (UsersInput::S3(location.clone()), false),
+            Trigger::Schedule => (self.configured_users().await?, false),
+            Trigger::Direct { dry_run } => (self.configured_users().await?, *dry_run),
         };
         let mut config = self.config.reconcile.clone();
         config.dry_run |= dry_run;
@@ -237,14 +324,11 @@ impl Handler {
             progress: &NoProgress,
         };
 
-        let report = match reconcile(&self.ports, &config, UsersInput::S3(users), &run).await {
+        let report = match reconcile(&self.ports, &config, users, &run).await {
             Ok(report) => report,
             Err(error) => {
                 tracing::error!(operation = error.operation, kind = ?error.kind, message = %error.message, "run failed");
-                return Err(diagnostic(
-                    if error.kind.is_retryable() { "Retryable" } else { "AwsError" },
-                    error.to_string(),
-                ));
+                return Err(aws_diagnostic(&error));
             }
         };
         tracing::info!(
@@ -276,6 +360,25 @@ impl Handler {
     }
 }
 
+impl Handler {
+    /// The users source that scheduled and direct runs read: the directory when configured, else the export.
+    async fn configured_users(&self) -> Result<UsersInput, Diagnostic> {
+        match &self.config.directory {
+            None => Ok(UsersInput::S3(S3Location::new(&self.config.users_bucket, &self.config.users_key))),
+            Some(directory) => {
+                directory.source(&self.secrets, &self.ports.store).await.map(UsersInput::Directory).map_err(|error| {
+                    tracing::error!(operation = error.operation, kind = ?error.kind, message = %error.message, "directory settings unreadable");
+                    aws_diagnostic(&error)
+                })
+            }
+        }
+    }
+}
+
+fn aws_diagnostic(error: &AwsError) -> Diagnostic {
+    diagnostic(if error.kind.is_retryable() { "Retryable" } else { "AwsError" }, error.to_string())
+}
+
 /// Time left before the invocation's deadline (milliseconds since the epoch; 0 when not set).
 fn remaining(deadline_ms: u64, now: jiff::Timestamp) -> Option<Duration> {
     let deadline = i64::try_from(deadline_ms).ok().filter(|ms| *ms > 0)?;
@@ -302,6 +405,7 @@ pub async fn main() -> Result<(), lambda_runtime::Error> {
             .alerts_topic_arn
             .clone()
             .map(|arn| AlertsTopic::new(clients.sns.clone(), arn)),
+        secrets: SecretsApi::new(clients.secrets.clone()),
         config,
         clock: Box::new(SystemClock),
     };
@@ -327,6 +431,7 @@ mod tests {
             users_key: "users/workspaces-users.csv".to_owned(),
             alerts_topic_arn: None,
             metrics_namespace: "wsdr".to_owned(),
+            directory: None,
         }
     }
 
@@ -379,6 +484,35 @@ mod tests {
         );
         assert!(trigger_of(&json!({"dryrun": true}), &config()).unwrap_err().contains("dryrun"));
         assert!(trigger_of(&json!([1]), &config()).is_err());
+    }
+
+    #[test]
+    fn with_the_directory_as_source_exports_are_ignored() {
+        let mut config = config();
+        config.directory = Some(DirectoryConfig {
+            url: "ldaps://dc1.corp.example.com/OU=DR Users,DC=corp,DC=example,DC=com"
+                .parse()
+                .unwrap(),
+            bind_dn: "svc-wsdr@corp.example.com".to_owned(),
+            password_secret: "wsdr/ldap".to_owned(),
+            ca_bundle: None,
+            timeout: DirectorySource::DEFAULT_TIMEOUT,
+            page_size: DirectorySource::DEFAULT_PAGE_SIZE,
+        });
+        let Trigger::Ignore(reason) =
+            trigger_of(&fixture("eventbridge-object-created.json"), &config).unwrap()
+        else {
+            panic!("an export upload must not start a run when the directory is the source");
+        };
+        assert_eq!(
+            reason,
+            "s3://users-bucket/users/export 2026+11.csv: the users come from the directory \
+             (ldaps://dc1.corp.example.com:636/OU=DR Users,DC=corp,DC=example,DC=com), not from exports"
+        );
+        assert_eq!(
+            trigger_of(&fixture("scheduled-event.json"), &config).unwrap(),
+            Trigger::Schedule
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use wsdr_aws::clock::SystemClock;
 use wsdr_aws::limiter::Rate;
 use wsdr_aws::reconcile::{Ports, Settings};
+use wsdr_aws::secrets::SecretsApi;
 use wsdr_aws::sns::AlertsTopic;
 use wsdr_core::policy::Limits;
 use wsdr_lambda::reconcile::{Config, Handler};
@@ -59,8 +60,10 @@ async fn exports_schedules_and_direct_dry_runs_drive_the_same_reconciliation() {
             users_key: "users/workspaces-users.csv".to_owned(),
             alerts_topic_arn: Some(topic_arn.clone()),
             metrics_namespace: "wsdr".to_owned(),
+            directory: None,
         },
         alerts: Some(AlertsTopic::new(clients.sns.clone(), topic_arn)),
+        secrets: SecretsApi::new(clients.secrets.clone()),
         clock: Box::new(SystemClock),
     };
     let upload = |key: &'static str, csv: &'static str| {

@@ -184,7 +184,7 @@ async fn bind_and_search(
         };
         // Should the stream end without the server's final result, the library makes one up with a non-zero code
         // (88, "user cancelled"): judge_page refuses it like any other error code.
-        match judge_page(&outcome, &cookie)
+        match judge_page(&outcome, pages)
             .map_err(|incomplete| incomplete_reason(&incomplete, pages, entries.len()))?
         {
             PageVerdict::Next(next) => cookie = next,

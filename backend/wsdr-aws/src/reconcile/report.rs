@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use wsdr_core::directory::EntryReject;
 use wsdr_core::plan::{Blocked, Counts};
 use wsdr_core::users::{ExportFormat, Reject, TextEncoding};
 
@@ -41,7 +42,7 @@ impl Outcome {
 /// The users list a run read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UsersSummary {
-    /// Where it came from (`s3://…` or a file path).
+    /// Where it came from (`s3://…`, a file path, or `ldaps://…`).
     pub source: String,
     /// When it was written (S3 `LastModified`), when known.
     pub last_modified: Option<Timestamp>,
@@ -51,7 +52,7 @@ pub struct UsersSummary {
     pub format: Option<ExportFormat>,
     /// Enabled users (the desired set).
     pub enabled: usize,
-    /// Disabled users (not desired).
+    /// Disabled users (not desired). Always 0 for a directory: its search filter leaves them out.
     pub disabled: usize,
     /// Rows naming a user already listed.
     pub duplicates: usize,
@@ -59,6 +60,12 @@ pub struct UsersSummary {
     pub error: Option<String>,
     /// The rejected rows, when there were any.
     pub rejects: Vec<Reject>,
+    /// Directory sources: the pages the search took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages: Option<usize>,
+    /// Directory sources: the entries that could not be read, by DN.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entry_rejects: Vec<EntryReject>,
 }
 
 /// One item the service refused.

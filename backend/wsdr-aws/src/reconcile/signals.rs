@@ -88,8 +88,9 @@ pub fn attention_alert(report: &RunReport) -> Option<AdminAlert> {
     text.push_str(match report.outcome {
         Outcome::Blocked => "\nNothing was created or terminated. Check the users export; if the change is intended, \
                              run `wsdr reconcile` with higher --max-terminate/--max-terminate-percent.\n",
-        Outcome::InvalidUsers => "\nNothing was created or terminated. Fix the export on the domain controller; \
-                                  `wsdr users --from <file>` shows every rejected row.\n",
+        Outcome::InvalidUsers => "\nNothing was created or terminated. Fix the users source (the export on the \
+                                  domain controller, or the directory's settings and reachability); \
+                                  `wsdr users --from SOURCE` shows what wsdr reads and every rejected row.\n",
         _ => "\nThe next run retries the failed items.\n",
     });
     if let Some(location) = &report.report_location {

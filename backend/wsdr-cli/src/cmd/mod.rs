@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 mod aws;
 mod demo;
+mod directory;
 mod health;
 pub(crate) mod keygen;
 mod link;

@@ -7,16 +7,13 @@ use wsdr_core::plan::{MissingSince, plan};
 use wsdr_core::policy::Policy;
 use wsdr_core::workspace::{DirectoryId, Workspace, parse_describe_workspaces};
 
-use super::users::{UsersSource, rejected};
+use super::users::UsersSource;
 use crate::cli::{Format, PlanArgs};
 use crate::failure::Failure;
 use crate::{clock, output};
 
 pub(super) fn run(args: &PlanArgs) -> Result<(), Failure> {
-    let source = UsersSource::parse(&args.users)?;
-    let list = source.read_list()?;
-    let desired =
-        list.into_desired().map_err(|rows| rejected(&source.to_string(), &rows.rejects))?;
+    let desired = UsersSource::parse(&args.users)?.desired(&args.directory)?;
     let current = read_workspaces(&args.workspaces)?;
     let directory_id = directory_id(args.directory_id.as_deref(), &current, &args.workspaces)?;
     let policy = Policy::new(directory_id, args.policy.limits())

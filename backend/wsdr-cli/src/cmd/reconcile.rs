@@ -10,9 +10,9 @@ use wsdr_aws::reconcile::{
     Outcome, Ports, Progress, Run, RunReport, Settings, UsersInput, reconcile,
 };
 
-use super::aws;
 use super::users::UsersSource;
-use crate::cli::{Format, ReconcileArgs};
+use super::{aws, directory};
+use crate::cli::{DirectoryArgs, Format, ReconcileArgs};
 use crate::failure::Failure;
 use crate::output;
 
@@ -32,7 +32,7 @@ pub(super) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     let rate = Rate { per_second: args.rate, burst: args.burst }
         .validate()
         .map_err(|reason| Failure::BadInput(format!("--rate/--burst: {reason}")))?;
-    let users = users_input(&args.users)?;
+    let users = UsersSource::parse(&args.users)?;
     if config.state.is_none() && !config.dry_run && config.policy.limits().grace_days > 0 {
         output::warn(
             "no --state: the grace period cannot be remembered between runs, so no WorkSpace will be terminated",
@@ -42,6 +42,7 @@ pub(super) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     let progress = TerminalProgress::new(rate);
     let report = aws::block_on(async {
         let clients = aws::clients(args.region.clone()).await?;
+        let users = users_input(users, &args.directory).await?;
         let ports = Ports::new(&clients, rate);
         let run = Run { trigger: "cli", clock: &SystemClock, deadline: None, progress: &progress };
         reconcile(&ports, &config, users, &run).await.map_err(aws::failure)
@@ -54,11 +55,17 @@ pub(super) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     verdict(&report)
 }
 
-/// `s3://…` (read by the driver, which records its age) or a local file (read here, so a missing file is named
-/// before anything talks to AWS).
-fn users_input(raw: &str) -> Result<UsersInput, Failure> {
-    Ok(match UsersSource::parse(raw)? {
+/// `s3://…` (read by the driver, which records its age), the directory (read by the driver, its password
+/// resolved here), or a local file (read here, so a missing file is named before anything changes).
+async fn users_input(
+    source: UsersSource,
+    directory: &DirectoryArgs,
+) -> Result<UsersInput, Failure> {
+    Ok(match source {
         UsersSource::S3(location) => UsersInput::S3(location),
+        UsersSource::Directory(url) => {
+            UsersInput::Directory(directory::source(&url, directory).await?)
+        }
         source @ UsersSource::File(_) => {
             UsersInput::Bytes { source: source.to_string(), bytes: source.read()? }
         }
@@ -83,6 +90,9 @@ fn verdict(report: &RunReport) -> Result<(), Failure> {
                     "\n  {}: line {}: {}",
                     report.users.source, reject.line, reject.reason
                 );
+            }
+            for reject in &report.users.entry_rejects {
+                let _ = write!(message, "\n  {}: {}", reject.dn, reject.reason);
             }
             Err(Failure::BadInput(message))
         }

@@ -1,16 +1,17 @@
-//! `wsdr users`: what wsdr sees in a users export.
+//! `wsdr users`: what wsdr sees in a users source (an export, or the directory itself).
 
 use std::fmt::{self, Write};
 use std::path::PathBuf;
 
 use serde::Serialize;
-use wsdr_core::users::{ListedUser, Reject, UsersList, parse_users};
-
 use wsdr_aws::ErrorKind;
 use wsdr_aws::s3::{ObjectStore, S3Location};
+use wsdr_core::directory::EntryReject;
+use wsdr_core::users::{DesiredUsers, ListedUser, Reject, UsersList, parse_users};
+use wsdr_ldap::{DirectoryRead, DirectoryUrl};
 
-use super::aws;
-use crate::cli::{Format, UsersArgs};
+use super::{aws, directory};
+use crate::cli::{DirectoryArgs, Format, UsersArgs};
 use crate::failure::Failure;
 use crate::output;
 
@@ -19,6 +20,9 @@ const REJECTS_SHOWN: usize = 20;
 
 pub(super) fn run(args: &UsersArgs) -> Result<(), Failure> {
     let source = UsersSource::parse(&args.from)?;
+    if let UsersSource::Directory(url) = &source {
+        return run_directory(url, args);
+    }
     let list = source.read_list()?;
     let label = source.to_string();
     match args.format {
@@ -28,18 +32,25 @@ pub(super) fn run(args: &UsersArgs) -> Result<(), Failure> {
     if list.rejects.is_empty() { Ok(()) } else { Err(rejected(&label, &list.rejects)) }
 }
 
-/// Where a users list comes from: a local file or an object in S3 (read with the standard AWS environment).
+/// Where a users list comes from: a local file or an object in S3 (read with the standard AWS environment), or
+/// the directory.
 #[derive(Clone, Debug)]
 pub(super) enum UsersSource {
     /// A file.
     File(PathBuf),
     /// `s3://BUCKET/KEY`.
     S3(S3Location),
+    /// `ldaps://HOST[:PORT]/OU=…` (or `ldap://…` for StartTLS).
+    Directory(DirectoryUrl),
 }
 
 impl UsersSource {
-    /// `s3://BUCKET/KEY` or a path.
+    /// `ldaps://…`, `ldap://…`, `s3://BUCKET/KEY` or a path.
     pub(super) fn parse(raw: &str) -> Result<UsersSource, Failure> {
+        if DirectoryUrl::is_directory_url(raw) {
+            let url = raw.parse().map_err(|error| Failure::BadInput(format!("{error}")))?;
+            return Ok(UsersSource::Directory(url));
+        }
         if raw.starts_with("s3://") {
             let location = raw.parse().map_err(|error| Failure::BadInput(format!("{error}")))?;
             return Ok(UsersSource::S3(location));
@@ -47,9 +58,12 @@ impl UsersSource {
         Ok(UsersSource::File(PathBuf::from(raw)))
     }
 
-    /// The export's bytes.
+    /// The export's bytes (not for a directory, which has no export).
     pub(super) fn read(&self) -> Result<Vec<u8>, Failure> {
         match self {
+            UsersSource::Directory(url) => {
+                Err(Failure::BadInput(format!("{url}: a directory, not an export file")))
+            }
             UsersSource::File(path) => std::fs::read(path).map_err(|error| {
                 Failure::BadInput(format!(
                     "{}: cannot read the users list: {error}",
@@ -74,6 +88,24 @@ impl UsersSource {
     pub(super) fn read_list(&self) -> Result<UsersList, Failure> {
         parse_users(&self.read()?).map_err(|error| Failure::BadInput(format!("{self}: {error}")))
     }
+
+    /// The desired users from any source: every row or entry read, or a failure naming each one that was not.
+    pub(super) fn desired(&self, directory: &DirectoryArgs) -> Result<DesiredUsers, Failure> {
+        match self {
+            UsersSource::Directory(url) => {
+                let read = aws::block_on(async {
+                    directory::read(&directory::source(url, directory).await?).await
+                })??;
+                read.users
+                    .into_desired()
+                    .map_err(|rejected| rejected_entries(url, &rejected.rejects))
+            }
+            _ => self
+                .read_list()?
+                .into_desired()
+                .map_err(|rows| rejected(&self.to_string(), &rows.rejects)),
+        }
+    }
 }
 
 impl fmt::Display for UsersSource {
@@ -81,6 +113,7 @@ impl fmt::Display for UsersSource {
         match self {
             UsersSource::File(path) => write!(f, "{}", path.display()),
             UsersSource::S3(location) => write!(f, "{location}"),
+            UsersSource::Directory(url) => write!(f, "{url}"),
         }
     }
 }
@@ -102,6 +135,89 @@ pub(super) fn rejected(source: &str, rejects: &[Reject]) -> Failure {
         );
     }
     Failure::BadInput(message)
+}
+
+/// The failure for a directory result with unreadable entries: each entry's DN and reason.
+pub(super) fn rejected_entries(url: &DirectoryUrl, rejects: &[EntryReject]) -> Failure {
+    let mut message = format!(
+        "{url}: {} entr(ies) could not be read, so this list is not used (a partial list could terminate WorkSpaces):",
+        rejects.len()
+    );
+    for reject in rejects.iter().take(REJECTS_SHOWN) {
+        let _ = write!(message, "\n  {}: {}", reject.dn, reject.reason);
+    }
+    if rejects.len() > REJECTS_SHOWN {
+        let _ = write!(
+            message,
+            "\n  … and {} more (wsdr users --from {url} lists all)",
+            rejects.len() - REJECTS_SHOWN
+        );
+    }
+    Failure::BadInput(message)
+}
+
+/// `wsdr users --from ldaps://…`: the users the directory holds, and the entries it could not read.
+fn run_directory(url: &DirectoryUrl, args: &UsersArgs) -> Result<(), Failure> {
+    let read = aws::block_on(async {
+        directory::read(&directory::source(url, &args.directory).await?).await
+    })??;
+    let label = url.to_string();
+    match args.format {
+        Format::Json => output::print_json(&DirectoryReport { source: &label, read: &read })?,
+        Format::Table => output::print(&render_directory(&read)),
+    }
+    if read.users.rejects.is_empty() {
+        Ok(())
+    } else {
+        Err(rejected_entries(url, &read.users.rejects))
+    }
+}
+
+#[derive(Serialize)]
+struct DirectoryReport<'a> {
+    source: &'a str,
+    #[serde(flatten)]
+    read: &'a DirectoryRead,
+}
+
+fn render_directory(read: &DirectoryRead) -> String {
+    let users = &read.users;
+    let mut out = format!(
+        "{} enabled user(s) in {} entr(ies), {} page(s)\n",
+        users.enabled.len(),
+        read.entries,
+        read.pages
+    );
+    for user in users.enabled.values() {
+        let _ = writeln!(
+            out,
+            "  {:<28} {:<40} {}",
+            user.name.as_str(),
+            user.upn.as_deref().unwrap_or_default(),
+            user.dn
+        );
+    }
+    if !users.duplicates.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} duplicate entr(ies), collapsed into the first",
+            users.duplicates.len()
+        );
+        for duplicate in &users.duplicates {
+            let _ = writeln!(
+                out,
+                "  {}: {:?} (same user as {})",
+                duplicate.dn, duplicate.spelling, duplicate.first_dn
+            );
+        }
+    }
+    if !users.rejects.is_empty() {
+        let _ = writeln!(out, "\n{} rejected entr(ies)", users.rejects.len());
+        for reject in &users.rejects {
+            let _ = writeln!(out, "  {}: {}", reject.dn, reject.reason);
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
