@@ -20,6 +20,9 @@ ensure_apt openssl   # wsdr-protocol's tests check signatures against openssl bo
 # tauri-driver (built once into ~/.cache/wsdr). Needed before clippy, which checks the tray too.
 tests/desktop/run-tests.sh --install
 
+step "Samba AD DC (the LDAP users source's tests run against a throwaway DC on loopback; needs root)"
+tests/samba/setup.sh
+
 step "toolchain"
 for component in rustfmt clippy; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
@@ -37,7 +40,7 @@ cargo fmt --all --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "cargo test (every crate: unit, property, fixture and CLI tests)"
+step "cargo test (every crate: unit, property, fixture, CLI, emulator and Samba AD tests)"
 cargo test --workspace --locked
 
 step "desktop: the tray under Xvfb (URL handler, tray icon and menu, D-Bus notifications, window via WebDriver)"
