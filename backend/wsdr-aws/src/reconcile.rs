@@ -541,7 +541,6 @@ async fn read_directory(
     let read = match wsdr_ldap::read_users(source).await {
         Ok(read) => read,
         Err(error) => {
-            tracing::warn!(source = %source.url, kind = ?error.kind, %error, "the directory could not be read");
             summary.error = Some(error.to_string());
             return None;
         }

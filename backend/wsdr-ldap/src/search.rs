@@ -14,7 +14,7 @@ use wsdr_core::directory::{
 };
 
 use crate::tls::{TlsSetupError, client_config};
-use crate::url::SearchScope;
+use crate::url::{SearchScope, Security};
 use crate::{DirectorySource, DirectoryUrl};
 
 /// What a read found.
@@ -89,7 +89,7 @@ pub async fn read_users(source: &DirectorySource) -> Result<DirectoryRead, Direc
     let settings = LdapConnSettings::new()
         .set_conn_timeout(source.timeout)
         .set_config(tls)
-        .set_starttls(source.url.security == crate::Security::StartTls);
+        .set_starttls(source.url.security == Security::StartTls);
 
     let (connection, mut ldap) =
         LdapConnAsync::from_url_with_settings(settings, &source.url.connect_url())
@@ -104,6 +104,19 @@ pub async fn read_users(source: &DirectorySource) -> Result<DirectoryRead, Direc
 
     let result =
         bind_and_search(&mut ldap, source).await.map_err(|(kind, reason)| fail(kind, reason));
+    match &result {
+        Ok(read) => tracing::info!(
+            source = %source.url,
+            pages = read.pages,
+            entries = read.entries,
+            enabled = read.users.enabled.len(),
+            rejected = read.users.rejects.len(),
+            "directory read"
+        ),
+        Err(error) => {
+            tracing::warn!(source = %source.url, kind = ?error.kind, %error, "directory not read")
+        }
+    }
     if ldap.unbind().await.is_err() {
         tracing::debug!("the LDAP connection was already closed at unbind");
     }
@@ -121,7 +134,7 @@ async fn bind_and_search(
         .with_timeout(source.timeout)
         .simple_bind(&source.bind_dn, source.password.expose())
         .await
-        .map_err(|error| (DirectoryErrorKind::Bind, transport_reason(&error, source)))?;
+        .map_err(|error| connect_failure(&error, source))?;
     if bind.rc != 0 {
         return Err((
             DirectoryErrorKind::Bind,
@@ -176,11 +189,11 @@ async fn bind_and_search(
         }
         let done = stream.finish().await;
         let outcome = PageOutcome {
-            result_code: done.rc,
-            message: done.text.clone(),
-            referrals: done.refs.clone(),
-            references,
             paging: paging_of(&done.ctrls),
+            result_code: done.rc,
+            message: done.text,
+            referrals: done.refs,
+            references,
         };
         // Should the stream end without the server's final result, the library makes one up with a non-zero code
         // (88, "user cancelled"): judge_page refuses it like any other error code.
