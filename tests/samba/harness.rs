@@ -2,7 +2,7 @@
 //! The Samba AD DC harness for wsdr's LDAP tests: one throwaway DC per test process, on loopback (LDAPS 636,
 //! LDAP + StartTLS 389), started from the seeded template of `tests/samba/` by `tests/samba/run-dc.sh
 //! --exit-with-parent` (which stops it and removes its folder once this process exits), plus a TCP relay that
-//! injects faults (cut, stall, DC killed) mid-stream. Std only; include it with
+//! injects faults (cut, stall, DC killed) mid-stream. Std (and the workspace's `base64`) only; include it with
 //! `#[path = "../../../tests/samba/harness.rs"] mod samba;`. Needs root (samba does).
 //!
 //! The ports are fixed, so the DC is shared by every test of the process ([`SambaDc::shared`]): tests that change
@@ -10,6 +10,9 @@
 //! calls [`SambaDc::kill_dc`] belongs in a test binary of its own. The fixture is in `tests/samba/README.md`.
 
 use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -476,7 +479,7 @@ fn ldif_attr(name: &str, value: &str) -> String {
     if safe {
         format!("{name}: {value}\n")
     } else {
-        format!("{name}:: {}\n", base64_encode(value.as_bytes()))
+        format!("{name}:: {}\n", BASE64.encode(value.as_bytes()))
     }
 }
 
@@ -489,48 +492,14 @@ fn ldif_values(ldif: &str, attr: &str) -> Vec<Vec<u8>> {
             continue;
         }
         if let Some(b64) = rest.strip_prefix(": ") {
-            values.push(base64_decode(b64));
+            values.push(
+                BASE64.decode(b64.trim()).unwrap_or_else(|e| panic!("bad base64 {b64:?}: {e}")),
+            );
         } else {
             values.push(rest.strip_prefix(' ').unwrap_or(rest).as_bytes().to_vec());
         }
     }
     values
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0_u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0_u32, 0);
-    for c in text.trim().bytes().filter(|&c| c != b'=') {
-        let v = B64.iter().position(|&x| x == c).unwrap_or_else(|| panic!("bad base64 {text:?}"));
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
 }
 
 /// What a [`TcpRelay`] does to each connection. Byte counts are per connection, server → client.
