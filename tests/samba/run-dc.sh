@@ -101,28 +101,7 @@ run_dir="$(mktemp -d /tmp/wsdr-samba-run.XXXXXX)"
 chmod 755 "$run_dir"
 cp -a "$out/template/." "$run_dir/"
 pki="$out/pki"
-cat >"$run_dir/etc/smb.conf" <<CONF
-[global]
-	netbios name = DC1
-	realm = $SAMBA_REALM
-	workgroup = $SAMBA_DOMAIN
-	server role = active directory domain controller
-	server services = ldap
-	interfaces = lo
-	bind interfaces only = yes
-	binddns dir = $run_dir/bind-dns
-	cache directory = $run_dir/cache
-	lock directory = $run_dir
-	private dir = $run_dir/private
-	state directory = $run_dir/state
-	pid directory = $run_dir
-	log file = $run_dir/samba.log
-	idmap_ldb:use rfc2307 = yes
-	tls enabled = yes
-	tls keyfile = $pki/dc.key
-	tls certfile = $pki/dc.pem
-	tls cafile =
-CONF
+write_smb_conf "$run_dir" "$pki"
 
 samba -F --no-process-group -M single -s "$run_dir/etc/smb.conf" </dev/null >"$run_dir/stdout.log" 2>&1 8>&- &
 samba_pid=$!

@@ -6,7 +6,7 @@
 # Output: $WSDR_SAMBA_DIR, default <repo root>/target/wsdr-samba/, holding
 #   template/   a provisioned, seeded DC folder (run-dc.sh copies it and runs the copy)
 #   pki/        ca.pem (signed dc.pem), dc.key, dc.pem, other-ca.pem (an unrelated CA)
-#   stamp       hash of this script, credentials.sh, fixture.ldif and the samba version
+#   stamp       hash of this script, credentials.sh (names, passwords, smb.conf), fixture.ldif and the samba version
 # Idempotent: when the stamp matches and the folders exist, nothing is done. Needs root (samba does).
 set -euo pipefail
 
@@ -101,31 +101,6 @@ if ! samba-tool domain provision --realm="$SAMBA_REALM" --domain="$SAMBA_DOMAIN"
 fi
 say "provisioned $SAMBA_REALM in $(elapsed "$t") s"
 
-# The DC's smb.conf: absolute paths into DIR. run-dc.sh writes the same file for each run copy.
-write_smb_conf() { # DIR PKI_DIR
-    cat >"$1/etc/smb.conf" <<CONF
-[global]
-	netbios name = DC1
-	realm = $SAMBA_REALM
-	workgroup = $SAMBA_DOMAIN
-	server role = active directory domain controller
-	server services = ldap
-	interfaces = lo
-	bind interfaces only = yes
-	binddns dir = $1/bind-dns
-	cache directory = $1/cache
-	lock directory = $1
-	private dir = $1/private
-	state directory = $1/state
-	pid directory = $1
-	log file = $1/samba.log
-	idmap_ldb:use rfc2307 = yes
-	tls enabled = yes
-	tls keyfile = $2/dc.key
-	tls certfile = $2/dc.pem
-	tls cafile =
-CONF
-}
 write_smb_conf "$build" "$pki"
 conf="$build/etc/smb.conf"
 

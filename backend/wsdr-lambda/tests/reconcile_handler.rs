@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use wsdr_aws::clock::SystemClock;
 use wsdr_aws::limiter::Rate;
 use wsdr_aws::reconcile::{Ports, Settings};
+use wsdr_aws::sdk::Clients;
 use wsdr_aws::secrets::SecretsApi;
 use wsdr_aws::sns::AlertsTopic;
 use wsdr_core::policy::Limits;
@@ -36,9 +37,12 @@ fn object_created(key: &str) -> Value {
     event
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn exports_schedules_and_direct_dry_runs_drive_the_same_reconciliation() {
-    let emulator = Emulator::start(&["--pending-seconds", "0.2"]);
+/// A deployment on `emulator`: the users and state buckets, the admins' topic, a DR directory, and the handler
+/// (no grace period; `directory` as the users source when given).
+async fn handler_site(
+    emulator: &Emulator,
+    directory: Option<DirectoryConfig>,
+) -> (Clients, Handler) {
     let (directory_id, bundle_id) = emulator.bootstrap();
     let clients = emulator.clients().await;
     for bucket in [USERS_BUCKET, STATE_BUCKET] {
@@ -64,12 +68,19 @@ async fn exports_schedules_and_direct_dry_runs_drive_the_same_reconciliation() {
             users_key: "users/workspaces-users.csv".to_owned(),
             alerts_topic_arn: Some(topic_arn.clone()),
             metrics_namespace: "wsdr".to_owned(),
-            directory: None,
+            directory,
         },
         alerts: Some(AlertsTopic::new(clients.sns.clone(), topic_arn)),
         secrets: SecretsApi::new(clients.secrets.clone()),
         clock: Box::new(SystemClock),
     };
+    (clients, handler)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_schedules_and_direct_dry_runs_drive_the_same_reconciliation() {
+    let emulator = Emulator::start(&["--pending-seconds", "0.2"]);
+    let (clients, handler) = handler_site(&emulator, None).await;
     let upload = |key: &'static str, csv: &'static str| {
         let s3 = clients.s3.clone();
         async move {
@@ -112,13 +123,7 @@ async fn exports_schedules_and_direct_dry_runs_drive_the_same_reconciliation() {
 async fn the_directory_source_reads_ad_with_the_password_from_secrets_manager() {
     let dc = samba::SambaDc::shared();
     let emulator = Emulator::start(&["--pending-seconds", "0.2"]);
-    let (directory_id, bundle_id) = emulator.bootstrap();
     let clients = emulator.clients().await;
-    for bucket in [USERS_BUCKET, STATE_BUCKET] {
-        clients.s3.create_bucket().bucket(bucket).send().await.unwrap();
-    }
-    let topic = clients.sns.create_topic().name("wsdr-alerts").send().await.unwrap();
-    let topic_arn = topic.topic_arn().unwrap().to_owned();
     let secret = clients
         .secrets
         .create_secret()
@@ -128,24 +133,6 @@ async fn the_directory_source_reads_ad_with_the_password_from_secrets_manager() 
         .await
         .unwrap();
     let secret_arn = secret.arn().unwrap().to_owned();
-    clients
-        .s3
-        .put_object()
-        .bucket(STATE_BUCKET)
-        .key("config/ad-ca.pem")
-        .body(ByteStream::from(std::fs::read(dc.ca_bundle()).unwrap()))
-        .send()
-        .await
-        .unwrap();
-    let settings = Settings {
-        directory_id,
-        bundle_id,
-        auto_stop_timeout_minutes: 60,
-        limits: Limits { grace_days: 0, ..Limits::RECOMMENDED },
-        state_prefix: Some(format!("s3://{STATE_BUCKET}/state/")),
-        reports_prefix: Some(format!("s3://{STATE_BUCKET}/reports/")),
-        ..Settings::default()
-    };
     let spare = samba::ou_dn("Spare2");
     let directory = DirectoryConfig {
         url: dc.ldaps_url(&spare).parse().unwrap(),
@@ -155,21 +142,16 @@ async fn the_directory_source_reads_ad_with_the_password_from_secrets_manager() 
         timeout: DirectorySource::DEFAULT_TIMEOUT,
         page_size: DirectorySource::DEFAULT_PAGE_SIZE,
     };
-    let handler = Handler {
-        ports: Ports::new(&clients, Rate::WORKSPACES),
-        config: Config {
-            reconcile: settings.validate().unwrap(),
-            users_bucket: USERS_BUCKET.to_owned(),
-            users_prefix: "users/".to_owned(),
-            users_key: "users/workspaces-users.csv".to_owned(),
-            alerts_topic_arn: Some(topic_arn.clone()),
-            metrics_namespace: "wsdr".to_owned(),
-            directory: Some(directory),
-        },
-        alerts: Some(AlertsTopic::new(clients.sns.clone(), topic_arn)),
-        secrets: SecretsApi::new(clients.secrets.clone()),
-        clock: Box::new(SystemClock),
-    };
+    let (clients, handler) = handler_site(&emulator, Some(directory)).await;
+    clients
+        .s3
+        .put_object()
+        .bucket(STATE_BUCKET)
+        .key("config/ad-ca.pem")
+        .body(ByteStream::from(std::fs::read(dc.ca_bundle()).unwrap()))
+        .send()
+        .await
+        .unwrap();
     let invoke = |payload: Value| handler.handle(LambdaEvent::new(payload, Context::default()));
     let schedule = || {
         let path = format!(

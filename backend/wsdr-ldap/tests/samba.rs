@@ -29,6 +29,14 @@ fn source(dc: &SambaDc, url: &str) -> DirectorySource {
     }
 }
 
+/// A source reading `OU=Paging` (300 users) through `relay`, ten entries a page: about thirty round trips.
+fn paging_through(dc: &SambaDc, relay: &TcpRelay) -> DirectorySource {
+    let ou = samba::percent_encode_dn(&samba::ou_dn("Paging"));
+    let mut source = source(dc, &format!("ldaps://127.0.0.1:{}/{ou}", relay.port()));
+    source.page_size = 10;
+    source
+}
+
 fn names(read: &DirectoryRead) -> BTreeSet<String> {
     read.users.enabled.values().map(|user| user.name.as_str().to_owned()).collect()
 }
@@ -142,17 +150,9 @@ async fn an_untrusted_certificate_is_refused() {
 #[tokio::test]
 async fn a_connection_cut_mid_search_is_an_error_not_a_shorter_list() {
     let dc = SambaDc::shared();
-    // ~300 entries at 10 a page is ~30 round trips; the relay cuts after 12 kB, a few pages in.
+    // The relay cuts after 12 kB, a few pages in.
     let relay = TcpRelay::start(dc.ldaps_addr(), Fault::CutAfter(12_000));
-    let mut cut = source(
-        dc,
-        &format!(
-            "ldaps://127.0.0.1:{}/{}",
-            relay.port(),
-            samba::percent_encode_dn(&samba::ou_dn("Paging"))
-        ),
-    );
-    cut.page_size = 10;
+    let cut = paging_through(dc, &relay);
     let error = read_users(&cut).await.unwrap_err();
     assert_eq!(error.kind, DirectoryErrorKind::Search, "{error}");
     assert_eq!(relay.faults(), 1);
@@ -165,15 +165,7 @@ async fn a_connection_cut_mid_search_is_an_error_not_a_shorter_list() {
 async fn a_dc_that_goes_silent_mid_search_times_out() {
     let dc = SambaDc::shared();
     let relay = TcpRelay::start(dc.ldaps_addr(), Fault::StallAfter(12_000));
-    let mut silent = source(
-        dc,
-        &format!(
-            "ldaps://127.0.0.1:{}/{}",
-            relay.port(),
-            samba::percent_encode_dn(&samba::ou_dn("Paging"))
-        ),
-    );
-    silent.page_size = 10;
+    let mut silent = paging_through(dc, &relay);
     silent.timeout = Duration::from_secs(2);
     let error = read_users(&silent).await.unwrap_err();
     assert_eq!(error.kind, DirectoryErrorKind::Search, "{error}");
