@@ -229,22 +229,8 @@ fn paging_of(controls: &[Control]) -> Paging {
 /// An entry as plain data. Attribute names are matched without regard to case, as LDAP does.
 fn plain_entry(entry: ResultEntry) -> DirectoryEntry {
     let entry = SearchEntry::construct(entry);
-    let text = |name: &str| -> Vec<String> {
-        entry
-            .attrs
-            .iter()
-            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
-            .flat_map(|(_, values)| values.iter().cloned())
-            .collect()
-    };
-    let binary = |name: &str| -> Vec<Vec<u8>> {
-        entry
-            .bin_attrs
-            .iter()
-            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
-            .flat_map(|(_, values)| values.iter().cloned())
-            .collect()
-    };
+    let text = |name| values_of(&entry.attrs, name);
+    let binary = |name| values_of(&entry.bin_attrs, name);
     DirectoryEntry {
         sam_account_name: text("sAMAccountName"),
         user_principal_name: text("userPrincipalName"),
@@ -255,6 +241,18 @@ fn plain_entry(entry: ResultEntry) -> DirectoryEntry {
             .collect(),
         dn: entry.dn,
     }
+}
+
+/// Every value of attribute `name` (matched without regard to case) in an attribute map.
+fn values_of<'a, T: Clone + 'a>(
+    attributes: impl IntoIterator<Item = (&'a String, &'a Vec<T>)>,
+    name: &str,
+) -> Vec<T> {
+    attributes
+        .into_iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .flat_map(|(_, values)| values.iter().cloned())
+        .collect()
 }
 
 fn incomplete_reason(incomplete: &IncompleteSearch, pages: usize, entries: usize) -> Failure {
