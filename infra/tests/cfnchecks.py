@@ -38,6 +38,13 @@ _SHORT_FORMS = {
     "!Length": "Fn::Length",
     "!ToJsonString": "Fn::ToJsonString",
     "!Transform": "Fn::Transform",
+    # Rule-specific functions (Rules section only).
+    "!Contains": "Fn::Contains",
+    "!EachMemberEquals": "Fn::EachMemberEquals",
+    "!EachMemberIn": "Fn::EachMemberIn",
+    "!RefAll": "Fn::RefAll",
+    "!ValueOf": "Fn::ValueOf",
+    "!ValueOfAll": "Fn::ValueOfAll",
 }
 
 
@@ -670,3 +677,204 @@ def check_environment_contract(template: dict[str, Any], readme_text: str) -> li
         if documented != in_template[name]:
             errors.append(f"{name}: README says used by {sorted(used_by)}, template sets it for {sorted(in_template[name])}")
     return errors
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Deployments: parameter values, Rules, Conditions and Fn::If evaluated as CloudFormation would for one stack
+# ----------------------------------------------------------------------------------------------------------------
+# The checks above look at every branch of every Fn::If at once (expand_if). These helpers answer the other question
+# - what exactly does a stack deployed with these parameter values get - for the intrinsic functions this template
+# uses in Conditions and Rules (Ref, Condition, Fn::Equals/Not/And/Or, and the rule functions Fn::Contains and
+# Fn::EachMemberEquals). Anything else in a condition or rule raises, rather than being guessed.
+
+PSEUDO_PARAMETERS = {
+    "AWS::Region": "eu-west-1",
+    "AWS::AccountId": "111122223333",
+    "AWS::Partition": "aws",
+    "AWS::StackName": "wsdr",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+LIST_PARAMETER_TYPES = ("CommaDelimitedList", "List<")
+
+
+class Unsupported(ValueError):
+    """An intrinsic function the evaluator does not implement."""
+
+
+def parameter_values(template: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Every parameter's value in a stack created with `given`: given, else the Default. List types become lists
+    (CloudFormation splits a CommaDelimitedList on commas: "" is [""]). A parameter without a value is an error, as in
+    CloudFormation."""
+    params = template.get("Parameters") or {}
+    unknown = set(given) - set(params)
+    if unknown:
+        raise KeyError(f"not parameters of the template: {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for name, param in params.items():
+        if name in given:
+            value = given[name]
+        elif "Default" in param:
+            value = param["Default"]
+        else:
+            raise KeyError(f"parameter {name} has no Default and no value was given")
+        if str(param.get("Type", "")).startswith(LIST_PARAMETER_TYPES):
+            value = value if isinstance(value, list) else str(value).split(",")
+        values[name] = value
+    return values
+
+
+def check_parameter_values(template: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    """AllowedValues and AllowedPattern as CloudFormation applies them: the whole String, each CommaDelimitedList
+    item (Java regexes; the template's patterns use only syntax Python reads the same way)."""
+    errors = []
+    for name, param in (template.get("Parameters") or {}).items():
+        items = values[name] if isinstance(values[name], list) else [values[name]]
+        for item in items:
+            allowed = param.get("AllowedValues")
+            if allowed is not None and str(item) not in [str(a) for a in allowed]:
+                errors.append(f"parameter {name}: {item!r} is not one of {allowed}")
+            pattern = param.get("AllowedPattern")
+            if pattern and not re.fullmatch(pattern, str(item)):
+                errors.append(f"parameter {name}: {item!r} does not match {pattern}")
+    return errors
+
+
+def _value(expr: Any, values: dict[str, Any]) -> Any:
+    if isinstance(expr, dict) and list(expr) == ["Ref"]:
+        name = expr["Ref"]
+        if name in values:
+            return values[name]
+        if name in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[name]
+        raise Unsupported(f"Ref {name}: not a parameter or a known pseudo parameter")
+    if isinstance(expr, (str, int, float, bool)):
+        return str(expr).lower() if isinstance(expr, bool) else str(expr)
+    if isinstance(expr, list):
+        return [_value(item, values) for item in expr]
+    raise Unsupported(f"cannot evaluate {expr!r}")
+
+
+def evaluate(expr: Any, values: dict[str, Any], conditions: dict[str, Any] | None = None) -> bool:
+    """A condition (or a rule's RuleCondition/Assert) for these parameter values."""
+    if not isinstance(expr, dict) or len(expr) != 1:
+        raise Unsupported(f"not a condition: {expr!r}")
+    (key, arg), = expr.items()
+    if key == "Condition":
+        if conditions is None or arg not in conditions:
+            raise Unsupported(f"Condition {arg}: unknown here")
+        return evaluate(conditions[arg], values, conditions)
+    if key == "Fn::Equals":
+        left, right = (_value(side, values) for side in arg)
+        return left == right
+    if key == "Fn::Not":
+        (inner,) = arg
+        return not evaluate(inner, values, conditions)
+    if key == "Fn::And":
+        return all(evaluate(inner, values, conditions) for inner in arg)
+    if key == "Fn::Or":
+        return any(evaluate(inner, values, conditions) for inner in arg)
+    if key == "Fn::Contains":  # rules only: is the string one of the list's items
+        items, wanted = (_value(side, values) for side in arg)
+        return wanted in items
+    if key == "Fn::EachMemberEquals":  # rules only
+        items, wanted = (_value(side, values) for side in arg)
+        return all(item == wanted for item in items)
+    raise Unsupported(f"{key} is not evaluated here")
+
+
+def failed_rules(template: dict[str, Any], values: dict[str, Any]) -> list[str]:
+    """The AssertDescription of every rule assertion that fails for these values (CloudFormation then refuses the
+    stack): a rule applies when it has no RuleCondition or its RuleCondition is true."""
+    failed = []
+    for name, rule in (template.get("Rules") or {}).items():
+        condition = rule.get("RuleCondition")
+        if condition is not None and not evaluate(condition, values):
+            continue
+        for assertion in rule.get("Assertions") or []:
+            if not evaluate(assertion["Assert"], values):
+                failed.append(f"{name}: {assertion.get('AssertDescription', '(no description)')}")
+    return failed
+
+
+_NO_VALUE = object()
+
+
+def _resolve_ifs(value: Any, truth: dict[str, bool]) -> Any:
+    """`value` with each Fn::If replaced by its chosen branch; AWS::NoValue removes the key or list item."""
+    if isinstance(value, dict):
+        if list(value) == ["Fn::If"]:
+            name, yes, no = value["Fn::If"]
+            return _resolve_ifs(yes if truth[name] else no, truth)
+        if value == {"Ref": "AWS::NoValue"}:
+            return _NO_VALUE
+        out = {}
+        for key, inner in value.items():
+            resolved = _resolve_ifs(inner, truth)
+            if resolved is not _NO_VALUE:
+                out[key] = resolved
+        return out
+    if isinstance(value, list):
+        return [r for r in (_resolve_ifs(item, truth) for item in value) if r is not _NO_VALUE]
+    return value
+
+
+def deployed(template: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The template as a stack created with these parameter values gets it: resources and outputs whose Condition is
+    false removed, every Fn::If replaced by its branch, AWS::NoValue dropped, and "Conditions" replaced by each
+    condition's value (name -> bool). The checks above then apply to it unchanged. Raises ValueError when a
+    parameter's AllowedValues/AllowedPattern or a rule refuses the values, as CloudFormation would."""
+    values = parameter_values(template, given)
+    refused = check_parameter_values(template, values) + failed_rules(template, values)
+    if refused:
+        raise ValueError("CloudFormation refuses these parameter values: " + "; ".join(refused))
+    conditions = template.get("Conditions") or {}
+    truth = {name: evaluate(expr, values, conditions) for name, expr in conditions.items()}
+    out = {key: value for key, value in template.items() if key not in ("Resources", "Outputs", "Conditions")}
+    for section in ("Resources", "Outputs"):
+        kept = {
+            name: entry
+            for name, entry in (template.get(section) or {}).items()
+            if "Condition" not in entry or truth[entry["Condition"]]
+        }
+        out[section] = _resolve_ifs(kept, truth)
+    out["Conditions"] = truth
+    return out
+
+
+def render(value: Any, values: dict[str, Any]) -> Any:
+    """A property value as the stack would see it: parameters and pseudo parameters substituted (Ref, Fn::Sub),
+    Fn::Join and Fn::Split applied; references to resources stay symbolic ("${Name}", "${Name.Attr}")."""
+    if isinstance(value, list):
+        return [render(item, values) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        return {key: render(inner, values) for key, inner in value.items()}
+    (key, arg), = value.items()
+    if key == "Ref":
+        if arg in values:
+            return values[arg]
+        return PSEUDO_PARAMETERS.get(arg, "${%s}" % arg)
+    if key == "Fn::GetAtt":
+        return "${%s}" % ".".join(as_list(arg))
+    if key == "Fn::Sub":
+        text, local = (arg, {}) if isinstance(arg, str) else (arg[0], {k: render(v, values) for k, v in arg[1].items()})
+
+        def substitute(match: re.Match) -> str:
+            name = match.group(1)
+            if name in local:
+                return str(local[name])
+            if name in values and not isinstance(values[name], list):
+                return str(values[name])
+            return str(PSEUDO_PARAMETERS.get(name, match.group(0)))
+
+        return re.sub(r"\$\{([^!}][^}]*)\}", substitute, text)
+    if key == "Fn::Join":
+        delimiter, parts = arg
+        rendered = render(parts, values)
+        flat = [p for part in (rendered if isinstance(rendered, list) else [rendered]) for p in as_list(part)]
+        return str(delimiter).join(str(p) for p in flat)
+    if key == "Fn::Split":
+        delimiter, text = arg
+        return str(render(text, values)).split(delimiter)
+    return {key: render(arg, values)}

@@ -21,19 +21,30 @@ TEMPLATE = cc.load_template(INFRA / "template.yaml")
 FORWARDER = cc.load_template(INFRA / "health-forwarder.yaml")
 README = (INFRA / "README.md").read_text(encoding="utf-8")
 
-# What each function may use: the brief's least-privilege contract.
-ALLOWED_SERVICES = {
+# What each function may use: the brief's least-privilege contract. Secrets Manager (the service account's password)
+# and EC2 (the network interfaces of a function in a VPC) only with UsersSource=directory: see the "Users source"
+# tests below, which check each source's deployed stack.
+EXPORT_SERVICES = {
     "ReconcileFunction": {"workspaces", "tag", "s3", "sns", "logs", "cloudwatch", "kms", "sqs"},
     "HealthFunction": {"s3", "sns", "kms", "logs", "sqs", "health"},
     "PublishFunction": {"s3", "sns", "kms", "logs", "sqs"},
 }
-S3_PREFIXES = {
+ALLOWED_SERVICES = {**EXPORT_SERVICES, "ReconcileFunction": EXPORT_SERVICES["ReconcileFunction"] | {"secretsmanager", "ec2"}}
+EXPORT_S3_PREFIXES = {
     "ReconcileFunction": {
         "UsersBucket": {"users/"},
         "StateBucket": {"state/reconcile/", "state/failover/", "reports/"},
     },
     "HealthFunction": {"StateBucket": {"state/failover/", "status/"}},
     "PublishFunction": {"StateBucket": {"state/failover/", "status/"}},
+}
+# UsersSource=directory adds one object: the CA bundle (its parameter's pattern keeps it under directory/).
+S3_PREFIXES = {
+    **EXPORT_S3_PREFIXES,
+    "ReconcileFunction": {
+        **EXPORT_S3_PREFIXES["ReconcileFunction"],
+        "UsersBucket": {"users/", "${DirectoryCaBundleKey}"},
+    },
 }
 
 
@@ -189,6 +200,308 @@ def test_export_task_pins_the_script_and_passes_the_region():
     assert "Get-FileHash -Algorithm SHA256" in commands and "${ExportScriptSha256}" in commands
     assert "-Region '${AWS::Region}'" in commands
     assert "-SearchScope ${UsersSearchScope}" in commands
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Users source: export (the default) or directory - the stacks each choice deploys
+# ------------------------------------------------------------------------------------------------------------------
+# cc.deployed evaluates the parameters, Rules, Conditions and every Fn::If as CloudFormation would for one stack, so
+# these tests see exactly what each source gets (the tests above see every branch at once).
+
+REQUIRED = {
+    "DirectoryId": "d-1234567890",
+    "BundleId": "wsb-0123abcd9",
+    "PrimaryRegion": "us-east-1",  # the pseudo AWS::Region of these evaluations is eu-west-1, the DR region
+    "PrimaryRegistrationCode": "WSpdx+ABC12D",
+    "DrRegistrationCode": "WSdub+XYZ34E",
+}
+EXPORT = {
+    **REQUIRED,  # UsersSource left at its default
+    "DcInstanceId": "i-0123456789abcdef0",
+    "UsersOu": "OU=users,OU=workspaces,DC=example,DC=com",
+    "ExportScriptSha256": "0" * 64,
+}
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:wsdr/ldap-AbC123"
+SUBNETS = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+SECURITY_GROUPS = ["sg-0123456789abcdef0"]
+DIRECTORY = {
+    **REQUIRED,
+    "UsersSource": "directory",
+    "DirectoryUrl": "ldaps://dc1.corp.example.com/OU=DR Users,DC=corp,DC=example,DC=com",
+    "DirectoryBindDn": "svc-wsdr@corp.example.com",
+    "DirectoryPasswordSecretArn": SECRET_ARN,
+    "DirectoryCaBundleKey": "directory/ad-root-ca.pem",
+    "DirectorySubnetIds": ",".join(SUBNETS),
+    "DirectorySecurityGroupIds": ",".join(SECURITY_GROUPS),
+}
+DIRECTORY_WITHOUT_CA = {**DIRECTORY, "DirectoryCaBundleKey": ""}
+EXPORT_STACK = cc.deployed(TEMPLATE, EXPORT)
+DIRECTORY_STACK = cc.deployed(TEMPLATE, DIRECTORY)
+DIRECTORY_VARIABLES = {
+    "WSDR_USERS_LDAP_URL",
+    "WSDR_LDAP_BIND_DN",
+    "WSDR_LDAP_PASSWORD_SECRET",
+    "WSDR_LDAP_CA_BUNDLE",
+    "WSDR_LDAP_TIMEOUT_SECONDS",
+    "WSDR_LDAP_PAGE_SIZE",
+}
+EXPORT_MACHINERY = {
+    "ExportWindowRole", "ExportWindow", "ExportWindowTarget", "ExportTask", "ExportInstancePolicy", "UsersExportStaleAlarm",
+}
+ENI_ACTIONS = {
+    "ec2:createnetworkinterface",
+    "ec2:describenetworkinterfaces",
+    "ec2:describesubnets",
+    "ec2:deletenetworkinterface",
+    "ec2:assignprivateipaddresses",
+    "ec2:unassignprivateipaddresses",
+}
+
+
+def reconcile_statements(stack):
+    return cc.role_statements(stack, "ReconcileRole")
+
+
+def reconcile_function(stack):
+    return cc.props(cc.resources(stack)["ReconcileFunction"])
+
+
+def rendered(value, given):
+    return cc.render(value, cc.parameter_values(TEMPLATE, given))
+
+
+def test_export_is_the_default_and_its_reconcile_role_has_no_secret_network_or_vpc():
+    assert EXPORT_STACK["Conditions"]["UseExport"] and not EXPORT_STACK["Conditions"]["UseDirectory"]
+    actions = {a for st in reconcile_statements(EXPORT_STACK) for a in st.actions}
+    assert not {a for a in actions if a.startswith(("secretsmanager:", "ec2:"))}
+    assert cc.check_function_services(EXPORT_STACK, EXPORT_SERVICES) == []
+    assert cc.check_role_scoping(EXPORT_STACK, EXPORT_S3_PREFIXES) == []
+    # Only the one policy that predates the directory source.
+    policies = cc.props(cc.resources(EXPORT_STACK)["ReconcileRole"])["Policies"]
+    assert [p["PolicyName"] for p in policies] == ["reconcile"]
+    function = reconcile_function(EXPORT_STACK)
+    assert "VpcConfig" not in function
+    assert not DIRECTORY_VARIABLES & set(function["Environment"]["Variables"])
+    assert EXPORT_MACHINERY <= set(cc.resources(EXPORT_STACK))
+    assert {"ExportMaintenanceWindowId", "ExportInstancePolicyArn"} <= set(EXPORT_STACK["Outputs"])
+    assert not {"DirectoryVpcEndpoints", "DirectoryCaBundleLocation"} & set(EXPORT_STACK["Outputs"])
+
+
+def test_directory_reconcile_reads_exactly_the_password_secret():
+    secret = [st for st in reconcile_statements(DIRECTORY_STACK) if any(a.startswith("secretsmanager:") for a in st.actions)]
+    assert len(secret) == 1, [st.where() for st in secret]
+    (statement,) = secret
+    assert statement.effect == "Allow" and statement.actions == ["secretsmanager:getsecretvalue"]
+    assert statement.resources == [{"Ref": "DirectoryPasswordSecretArn"}] and not statement.not_resources
+    assert rendered(statement.resources, DIRECTORY) == [SECRET_ARN]
+
+
+def test_directory_kms_decrypt_only_through_secrets_manager_for_that_secret():
+    decrypts = [
+        st
+        for st in reconcile_statements(DIRECTORY_STACK)
+        if "kms:decrypt" in st.actions and st.resources != [{"Fn::GetAtt": ["DataKey", "Arn"]}]
+    ]
+    (statement,) = decrypts
+    assert statement.actions == ["kms:decrypt"]
+    assert rendered(statement.resources, DIRECTORY) == ["arn:aws:kms:eu-west-1:111122223333:key/*"]
+    assert statement.condition == {
+        "StringEquals": {
+            "kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"},
+            "kms:EncryptionContext:SecretARN": {"Ref": "DirectoryPasswordSecretArn"},
+        }
+    }
+    assert cc.check_kms(DIRECTORY_STACK) == []
+
+
+def test_directory_reconcile_may_read_the_ca_bundle_object_and_nothing_else_new_in_s3():
+    def s3_statements(stack):
+        return [st.raw for st in reconcile_statements(stack) if any(a.startswith("s3:") for a in st.actions)]
+
+    with_ca = [st for st in s3_statements(DIRECTORY_STACK) if st not in s3_statements(EXPORT_STACK)]
+    assert [(st["Action"], st["Resource"]) for st in with_ca] == [
+        ("s3:GetObject", {"Fn::Sub": "${UsersBucket.Arn}/${DirectoryCaBundleKey}"})
+    ]
+    assert rendered(with_ca[0]["Resource"], DIRECTORY) == "${UsersBucket.Arn}/directory/ad-root-ca.pem"
+    assert cc.check_role_scoping(DIRECTORY_STACK, S3_PREFIXES) == []
+    without_ca = cc.deployed(TEMPLATE, DIRECTORY_WITHOUT_CA)
+    assert s3_statements(without_ca) == s3_statements(EXPORT_STACK)
+    assert "WSDR_LDAP_CA_BUNDLE" not in reconcile_function(without_ca)["Environment"]["Variables"]
+    assert "DirectoryCaBundleLocation" not in without_ca["Outputs"]
+
+
+def test_directory_network_interface_permissions_are_scoped_to_the_given_subnets_and_groups():
+    ec2 = [st for st in reconcile_statements(DIRECTORY_STACK) if any(a.startswith("ec2:") for a in st.actions)]
+    assert {a for st in ec2 for a in st.actions} == ENI_ACTIONS
+    for st in ec2:
+        assert st.effect == "Allow" and not st.not_resources
+        if st.has_star_resource():
+            # Only the read-only actions without resource types.
+            assert set(st.actions) == {"ec2:describenetworkinterfaces", "ec2:describesubnets"}, st.where()
+        else:
+            for resource in rendered(st.resources, DIRECTORY):
+                assert resource.startswith("arn:aws:ec2:eu-west-1:111122223333:"), (st.where(), resource)
+    creates = {
+        rendered(st.resources[0], DIRECTORY).rsplit(":", 1)[1]: st
+        for st in ec2
+        if st.actions == ["ec2:createnetworkinterface"]
+    }
+    assert set(creates) == {"subnet/*", "security-group/*", "network-interface/*"}
+    assert rendered(creates["subnet/*"].condition, DIRECTORY) == {"StringEquals": {"ec2:SubnetID": SUBNETS}}
+    assert rendered(creates["security-group/*"].condition, DIRECTORY) == {
+        "StringEquals": {"ec2:SecurityGroupID": SECURITY_GROUPS}
+    }
+    (manage,) = [st for st in ec2 if "ec2:deletenetworkinterface" in st.actions]
+    assert set(manage.actions) == {
+        "ec2:deletenetworkinterface", "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses",
+    }
+    assert rendered(manage.resources, DIRECTORY) == ["arn:aws:ec2:eu-west-1:111122223333:network-interface/*"]
+    assert rendered(manage.condition, DIRECTORY) == {
+        "ArnLike": {"ec2:Subnet": [f"arn:*:ec2:*:*:subnet/{subnet}" for subnet in SUBNETS]}
+    }
+    # A single subnet renders to a one-item list, not to a bare prefix.
+    one = {**DIRECTORY, "DirectorySubnetIds": SUBNETS[0]}
+    assert rendered(manage.condition, one)["ArnLike"]["ec2:Subnet"] == [f"arn:*:ec2:*:*:subnet/{SUBNETS[0]}"]
+
+
+def test_directory_function_runs_in_the_given_subnets_with_the_ldap_environment():
+    function = reconcile_function(DIRECTORY_STACK)
+    assert function["VpcConfig"] == {
+        "SubnetIds": {"Ref": "DirectorySubnetIds"},
+        "SecurityGroupIds": {"Ref": "DirectorySecurityGroupIds"},
+    }
+    assert rendered(function["VpcConfig"], DIRECTORY) == {"SubnetIds": SUBNETS, "SecurityGroupIds": SECURITY_GROUPS}
+    variables = function["Environment"]["Variables"]
+    assert DIRECTORY_VARIABLES <= set(variables)
+    assert {name: rendered(variables[name], DIRECTORY) for name in DIRECTORY_VARIABLES} == {
+        "WSDR_USERS_LDAP_URL": DIRECTORY["DirectoryUrl"],
+        "WSDR_LDAP_BIND_DN": "svc-wsdr@corp.example.com",
+        "WSDR_LDAP_PASSWORD_SECRET": SECRET_ARN,
+        "WSDR_LDAP_CA_BUNDLE": "s3://${UsersBucket}/directory/ad-root-ca.pem",
+        "WSDR_LDAP_TIMEOUT_SECONDS": "30",
+        "WSDR_LDAP_PAGE_SIZE": "500",
+    }
+    # The other functions stay out of the VPC and never see the directory settings.
+    for other in ("HealthFunction", "PublishFunction"):
+        props = cc.props(cc.resources(DIRECTORY_STACK)[other])
+        assert "VpcConfig" not in props
+        assert not DIRECTORY_VARIABLES & set((props.get("Environment") or {}).get("Variables") or {})
+        assert not {
+            a for st in cc.role_statements(DIRECTORY_STACK, cc.function_role(DIRECTORY_STACK, other)) for a in st.actions
+            if a.startswith(("secretsmanager:", "ec2:"))
+        }
+
+
+def test_directory_deploys_no_export_machinery_and_keeps_both_triggers():
+    assert not EXPORT_MACHINERY & set(cc.resources(DIRECTORY_STACK))
+    assert not {"ExportMaintenanceWindowId", "ExportInstancePolicyArn"} & set(DIRECTORY_STACK["Outputs"])
+    assert {"DirectoryVpcEndpoints", "DirectoryCaBundleLocation"} <= set(DIRECTORY_STACK["Outputs"])
+    events = reconcile_function(DIRECTORY_STACK)["Events"]
+    # The schedule is what runs directory reconciliations; the upload rule stays (the function ignores uploads).
+    assert events["SafetyNet"] == {
+        "Type": "Schedule",
+        "Properties": {**events["SafetyNet"]["Properties"], "Schedule": {"Ref": "ReconcileSchedule"}},
+    }
+    assert cc.check_users_trigger(DIRECTORY_STACK, "ReconcileFunction", "UsersBucket", "users/") == []
+
+
+@pytest.mark.parametrize("stack", [EXPORT_STACK, DIRECTORY_STACK], ids=["export", "directory"])
+def test_each_source_passes_the_iam_checks(stack):
+    assert cc.check_workspaces_mutations_scoped(stack) == []
+    assert cc.check_terminate_requires_ownership_tag(stack) == []
+    assert cc.check_no_passrole_on_star(stack) == []
+    assert cc.check_functions_have_own_roles(stack) == []
+    assert cc.check_function_services(stack, ALLOWED_SERVICES) == []
+    assert cc.check_role_scoping(stack, S3_PREFIXES) == []
+    assert cc.check_kms(stack) == []
+    assert cc.check_no_fixed_names(stack) == []
+
+
+# Rules: CloudFormation refuses a stack whose parameters fail an assertion; cc.failed_rules evaluates them.
+
+
+@pytest.mark.parametrize("given", [EXPORT, DIRECTORY, DIRECTORY_WITHOUT_CA], ids=["export", "directory", "no-ca"])
+def test_rules_and_patterns_accept_complete_configurations(given):
+    values = cc.parameter_values(TEMPLATE, given)
+    assert cc.check_parameter_values(TEMPLATE, values) == []
+    assert cc.failed_rules(TEMPLATE, values) == []
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["DirectoryUrl", "DirectoryBindDn", "DirectoryPasswordSecretArn", "DirectorySubnetIds", "DirectorySecurityGroupIds"],
+)
+def test_rules_refuse_the_directory_source_without(missing):
+    given = {name: value for name, value in DIRECTORY.items() if name != missing}
+    failed = cc.failed_rules(TEMPLATE, cc.parameter_values(TEMPLATE, given))
+    assert len(failed) == 1 and f"needs {missing}" in failed[0], failed
+    with pytest.raises(ValueError, match=missing):
+        cc.deployed(TEMPLATE, given)
+
+
+@pytest.mark.parametrize("name", ["DirectorySubnetIds", "DirectorySecurityGroupIds"])
+def test_rules_refuse_an_empty_item_in_the_directory_lists(name):
+    given = {**DIRECTORY, name: DIRECTORY[name] + ","}
+    failed = cc.failed_rules(TEMPLATE, cc.parameter_values(TEMPLATE, given))
+    assert len(failed) == 1 and f"needs {name}" in failed[0], failed
+
+
+@pytest.mark.parametrize("missing", ["DcInstanceId", "UsersOu", "ExportScriptSha256"])
+def test_rules_refuse_the_export_source_without(missing):
+    given = {name: value for name, value in EXPORT.items() if name != missing}
+    failed = cc.failed_rules(TEMPLATE, cc.parameter_values(TEMPLATE, given))
+    assert len(failed) == 1 and f"needs {missing}" in failed[0], failed
+
+
+def test_the_directory_source_needs_none_of_the_export_parameters():
+    assert not any("export" in f for f in cc.failed_rules(TEMPLATE, cc.parameter_values(TEMPLATE, DIRECTORY)))
+    assert not any("directory" in f for f in cc.failed_rules(TEMPLATE, cc.parameter_values(TEMPLATE, EXPORT)))
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DirectoryUrl", "ldaps://dc1.corp.example.com:636/OU=DR Users,DC=corp,DC=example,DC=com??one"),
+        ("DirectoryUrl", "ldap://dc1.corp.example.com/OU=DR%20Users,DC=corp,DC=example,DC=com"),
+        ("DirectoryUrl", "ldaps://corp.example.com/OU=DR Users,DC=corp,DC=example,DC=com??sub"),
+        ("DirectoryBindDn", "CN=svc-wsdr,OU=Service Accounts,DC=corp,DC=example,DC=com"),
+        ("DirectoryPasswordSecretArn", "arn:aws-us-gov:secretsmanager:us-gov-west-1:111122223333:secret:ldap-AbC123"),
+        ("DirectoryCaBundleKey", "directory/pki/ad-root-ca.pem"),
+        ("ReconcileSchedule", "rate(15 minutes)"),
+        ("ReconcileSchedule", "rate(10 minutes)"),
+        ("ReconcileSchedule", "rate(6 hours)"),
+    ],
+)
+def test_parameter_patterns_accept(name, value):
+    assert cc.check_parameter_values(TEMPLATE, cc.parameter_values(TEMPLATE, {**DIRECTORY, name: value})) == []
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("UsersSource", "ldap"),
+        ("DirectoryUrl", "http://dc1.corp.example.com/OU=DR Users,DC=corp"),  # not LDAP
+        ("DirectoryUrl", "ldaps://dc1.corp.example.com"),  # no OU
+        ("DirectoryUrl", "ldaps://svc:pw@dc1.corp.example.com/OU=x,DC=corp"),  # credentials in the URL
+        ("DirectoryUrl", "ldaps://dc1.corp.example.com/OU=x,DC=corp?cn?sub?(objectClass=*)"),  # attributes, filter
+        ("DirectoryUrl", "ldaps://dc1.corp.example.com/OU=x,DC=corp??base"),
+        ("DirectoryBindDn", "svc-wsdr"),
+        ("DirectoryPasswordSecretArn", "wsdr/ldap"),  # a name: IAM needs the ARN
+        ("DirectoryPasswordSecretArn", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:wsdr/ldap"),  # partial
+        ("DirectoryPasswordSecretArn", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:*"),  # a wildcard
+        ("DirectoryCaBundleKey", "users/ad-root-ca.pem"),  # under the prefix that triggers runs and the DC writes
+        ("DirectoryCaBundleKey", "directory/*"),  # a wildcard in the IAM resource
+        ("DirectoryCaBundleKey", "directory/${aws:username}"),  # a policy variable
+        ("DirectorySubnetIds", "subnet-0123456789abcdef0, subnet-0fedcba9876543210"),  # a space
+        ("DirectorySecurityGroupIds", "sg-12"),
+        ("ReconcileSchedule", "rate(5 minutes)"),
+        ("ReconcileSchedule", "rate(1 minute)"),
+        ("ReconcileSchedule", "cron(0/15 * * * ? *)"),
+    ],
+)
+def test_parameter_patterns_refuse(name, value):
+    errors = cc.check_parameter_values(TEMPLATE, cc.parameter_values(TEMPLATE, {**DIRECTORY, name: value}))
+    assert errors and all(f"parameter {name}:" in e for e in errors), errors
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -432,3 +745,87 @@ def test_forwarder_role_only_puts_events_on_the_dr_default_bus():
     assert [a for st in statements for a in st.actions] == ["events:putevents"]
     (resource,) = statements[0].resources
     assert cc.text_of(resource) == "arn:${AWS::Partition}:events:${DrRegion}:${AWS::AccountId}:event-bus/default"
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The deployment evaluator itself (cc.deployed, cc.failed_rules, cc.render) on a mini-template
+# ------------------------------------------------------------------------------------------------------------------
+
+SOURCES = cc.loads_template(
+    """
+Parameters:
+  Source: { Type: String, Default: a, AllowedValues: [a, b] }
+  Name: { Type: String, Default: "", AllowedPattern: "^$|^n-[0-9]+$" }
+  Ids: { Type: CommaDelimitedList, Default: "", AllowedPattern: "^$|^id-[0-9]+$" }
+Rules:
+  BNeedsNameAndIds:
+    RuleCondition: !Equals [!Ref Source, b]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Name, ""]]
+        AssertDescription: b needs Name
+      - Assert: !Not [!Contains [!Ref Ids, ""]]
+        AssertDescription: b needs Ids
+Conditions:
+  IsB: !Equals [!Ref Source, b]
+  IsA: !Not [!Condition IsB]
+Resources:
+  OnlyA: { Type: AWS::SNS::Topic, Condition: IsA }
+  Both:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyName: always
+        - !If [IsB, { PolicyName: b-only }, !Ref AWS::NoValue]
+      Tags: !If [IsB, [{ Key: name, Value: !Sub "x-${Name}-${AWS::Region}" }], !Ref AWS::NoValue]
+      Arns: !Split [",", !Join ["", ["p/", !Join [",p/", !Ref Ids]]]]
+Outputs:
+  OnlyB: { Condition: IsB, Value: !Ref Name }
+"""
+)
+
+
+def test_deployed_keeps_the_chosen_branches_only():
+    a = cc.deployed(SOURCES, {})
+    assert set(a["Resources"]) == {"OnlyA", "Both"} and a["Outputs"] == {}
+    assert a["Resources"]["Both"]["Properties"]["Policies"] == [{"PolicyName": "always"}]
+    assert "Tags" not in a["Resources"]["Both"]["Properties"]
+    b = cc.deployed(SOURCES, {"Source": "b", "Name": "n-1", "Ids": "id-1,id-2"})
+    assert set(b["Resources"]) == {"Both"} and set(b["Outputs"]) == {"OnlyB"}
+    assert [p["PolicyName"] for p in b["Resources"]["Both"]["Properties"]["Policies"]] == ["always", "b-only"]
+    assert b["Conditions"] == {"IsB": True, "IsA": False}
+
+
+def test_failed_rules_and_patterns_refuse_like_cloudformation():
+    def failed(given):
+        return cc.failed_rules(SOURCES, cc.parameter_values(SOURCES, given))
+
+    assert failed({}) == []  # the rule does not apply to Source=a
+    assert failed({"Source": "b", "Name": "n-1", "Ids": "id-1"}) == []
+    assert failed({"Source": "b", "Ids": "id-1"}) == ["BNeedsNameAndIds: b needs Name"]
+    assert failed({"Source": "b", "Name": "n-1"}) == ["BNeedsNameAndIds: b needs Ids"]
+    assert failed({"Source": "b", "Name": "n-1", "Ids": "id-1,"}) == ["BNeedsNameAndIds: b needs Ids"]
+    values = cc.parameter_values(SOURCES, {"Source": "c", "Ids": "id-1,x-2"})
+    assert cc.check_parameter_values(SOURCES, values) == [
+        "parameter Source: 'c' is not one of ['a', 'b']",
+        "parameter Ids: 'x-2' does not match ^$|^id-[0-9]+$",
+    ]
+    with pytest.raises(ValueError, match="b needs Name"):
+        cc.deployed(SOURCES, {"Source": "b", "Ids": "id-1"})
+    with pytest.raises(KeyError):
+        cc.parameter_values(SOURCES, {"NotAParameter": "x"})
+
+
+def test_render_substitutes_parameters_and_keeps_resources_symbolic():
+    values = cc.parameter_values(SOURCES, {"Source": "b", "Name": "n-1", "Ids": "id-1,id-2"})
+    both = cc.deployed(SOURCES, {"Source": "b", "Name": "n-1", "Ids": "id-1,id-2"})["Resources"]["Both"]["Properties"]
+    assert cc.render(both["Tags"], values) == [{"Key": "name", "Value": "x-n-1-eu-west-1"}]
+    assert cc.render(both["Arns"], values) == ["p/id-1", "p/id-2"]
+    assert cc.render({"Fn::Sub": "${Bucket.Arn}/${Name}"}, values) == "${Bucket.Arn}/n-1"
+    assert cc.render({"Ref": "Bucket"}, values) == "${Bucket}"
+
+
+def test_the_evaluator_refuses_what_it_does_not_implement():
+    with pytest.raises(cc.Unsupported):
+        cc.evaluate({"Fn::EachMemberIn": [["a"], ["a"]]}, {})
+    with pytest.raises(cc.Unsupported):
+        cc.evaluate({"Fn::Equals": [{"Ref": "Unknown"}, ""]}, {})
