@@ -13,17 +13,19 @@ use crate::failure::Failure;
 /// The environment variable holding the password when no file or secret is named.
 const PASSWORD_VARIABLE: &str = "WSDR_LDAP_PASSWORD";
 
-/// Everything needed to read `url`, from the flags (the password from Secrets Manager needs AWS, hence async).
+/// Everything needed to read `url`, from the flags (the password from Secrets Manager needs AWS, hence async;
+/// `region` overrides the AWS environment's for it).
 pub(super) async fn source(
     url: &DirectoryUrl,
     args: &DirectoryArgs,
+    region: Option<String>,
 ) -> Result<DirectorySource, Failure> {
     let bind_dn = args.ldap_bind_dn.clone().ok_or_else(|| {
         Failure::BadInput(format!(
             "{url}: no service account: pass --ldap-bind-dn (or set WSDR_LDAP_BIND_DN), e.g. svc-wsdr@corp.example.com"
         ))
     })?;
-    let password = password(args).await?;
+    let password = password(args, region).await?;
     let ca = match &args.ldap_ca {
         None => CaBundle::System,
         Some(path) => CaBundle::Pem {
@@ -46,7 +48,7 @@ pub(super) async fn source(
     })
 }
 
-async fn password(args: &DirectoryArgs) -> Result<Password, Failure> {
+async fn password(args: &DirectoryArgs, region: Option<String>) -> Result<Password, Failure> {
     if let Some(path) = &args.ldap_password_file {
         let text = std::fs::read_to_string(path).map_err(|error| {
             Failure::BadInput(format!("{}: cannot read the password file: {error}", path.display()))
@@ -54,7 +56,7 @@ async fn password(args: &DirectoryArgs) -> Result<Password, Failure> {
         return Ok(Password::new(text.lines().next().unwrap_or_default()));
     }
     if let Some(secret) = &args.ldap_password_secret {
-        let clients = aws::clients(None).await?;
+        let clients = aws::clients(region).await?;
         return SecretsApi::new(clients.secrets).password(secret).await.map_err(aws::failure);
     }
     match std::env::var(PASSWORD_VARIABLE) {

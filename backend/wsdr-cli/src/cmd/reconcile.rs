@@ -42,7 +42,7 @@ pub(super) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
     let progress = TerminalProgress::new(rate);
     let report = aws::block_on(async {
         let clients = aws::clients(args.region.clone()).await?;
-        let users = users_input(users, &args.directory).await?;
+        let users = users_input(users, &args.directory, args.region.clone()).await?;
         let ports = Ports::new(&clients, rate);
         let run = Run { trigger: "cli", clock: &SystemClock, deadline: None, progress: &progress };
         reconcile(&ports, &config, users, &run).await.map_err(aws::failure)
@@ -60,11 +60,12 @@ pub(super) fn run(args: &ReconcileArgs) -> Result<(), Failure> {
 async fn users_input(
     source: UsersSource,
     directory: &DirectoryArgs,
+    region: Option<String>,
 ) -> Result<UsersInput, Failure> {
     Ok(match source {
         UsersSource::S3(location) => UsersInput::S3(location),
         UsersSource::Directory(url) => {
-            UsersInput::Directory(directory::source(&url, directory).await?)
+            UsersInput::Directory(directory::source(&url, directory, region).await?)
         }
         source @ UsersSource::File(_) => {
             UsersInput::Bytes { source: source.to_string(), bytes: source.read()? }

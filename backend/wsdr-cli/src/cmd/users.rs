@@ -94,7 +94,7 @@ impl UsersSource {
         match self {
             UsersSource::Directory(url) => {
                 let read = aws::block_on(async {
-                    directory::read(&directory::source(url, directory).await?).await
+                    directory::read(&directory::source(url, directory, None).await?).await
                 })??;
                 read.users
                     .into_desired()
@@ -159,7 +159,7 @@ pub(super) fn rejected_entries(url: &DirectoryUrl, rejects: &[EntryReject]) -> F
 /// `wsdr users --from ldaps://…`: the users the directory holds, and the entries it could not read.
 fn run_directory(url: &DirectoryUrl, args: &UsersArgs) -> Result<(), Failure> {
     let read = aws::block_on(async {
-        directory::read(&directory::source(url, &args.directory).await?).await
+        directory::read(&directory::source(url, &args.directory, None).await?).await
     })??;
     let label = url.to_string();
     match args.format {
