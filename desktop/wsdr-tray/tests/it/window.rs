@@ -83,8 +83,14 @@ async fn window_shows_the_state_and_connects() {
     session.wait_for_text("#headline", "Service restored: you may go back", 20).await;
     std::fs::write(rig.artifacts.join("window-recovered.png"), session.screenshot().await).unwrap();
 
-    // Closing the window leaves the tray polling.
-    session.execute("window.__TAURI__.window.getCurrentWindow().close(); return null").await;
+    // Closing the window leaves the tray polling. The close is deferred so that the script's result reaches the
+    // driver before the window (and its web view) is gone: closing inside the script raced the reply, and
+    // WebKitWebDriver then answered 500 "Could not parse script result" (seen once on CI).
+    session
+        .execute(
+            "setTimeout(() => window.__TAURI__.window.getCurrentWindow().close(), 200); return null",
+        )
+        .await;
     let polls = server.counts().0;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
