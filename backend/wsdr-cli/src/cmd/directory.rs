@@ -67,9 +67,13 @@ async fn password(args: &DirectoryArgs, region: Option<String>) -> Result<Passwo
     }
 }
 
-/// Reads the directory; a failure is unusable input (exit 2), its message naming the source and the step.
-pub(super) async fn read(source: &DirectorySource) -> Result<DirectoryRead, Failure> {
-    wsdr_ldap::read_users(source)
-        .await
-        .map_err(|error: DirectoryError| Failure::BadInput(error.to_string()))
+/// Reads the directory at `url` for a command that is otherwise synchronous (`users`, `plan`); a failure is
+/// unusable input (exit 2), its message naming the source and the step.
+pub(super) fn read(url: &DirectoryUrl, args: &DirectoryArgs) -> Result<DirectoryRead, Failure> {
+    aws::block_on(async {
+        let source = source(url, args, None).await?;
+        wsdr_ldap::read_users(&source)
+            .await
+            .map_err(|error: DirectoryError| Failure::BadInput(error.to_string()))
+    })?
 }

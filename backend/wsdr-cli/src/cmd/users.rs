@@ -93,9 +93,7 @@ impl UsersSource {
     pub(super) fn desired(&self, directory: &DirectoryArgs) -> Result<DesiredUsers, Failure> {
         match self {
             UsersSource::Directory(url) => {
-                let read = aws::block_on(async {
-                    directory::read(&directory::source(url, directory, None).await?).await
-                })??;
+                let read = directory::read(url, directory)?;
                 read.users
                     .into_desired()
                     .map_err(|rejected| rejected_entries(url, &rejected.rejects))
@@ -158,9 +156,7 @@ pub(super) fn rejected_entries(url: &DirectoryUrl, rejects: &[EntryReject]) -> F
 
 /// `wsdr users --from ldaps://…`: the users the directory holds, and the entries it could not read.
 fn run_directory(url: &DirectoryUrl, args: &UsersArgs) -> Result<(), Failure> {
-    let read = aws::block_on(async {
-        directory::read(&directory::source(url, &args.directory, None).await?).await
-    })??;
+    let read = directory::read(url, &args.directory)?;
     let label = url.to_string();
     match args.format {
         Format::Json => output::print_json(&DirectoryReport { source: &label, read: &read })?,
