@@ -309,6 +309,11 @@ pub fn result_name(code: u32) -> &'static str {
     }
 }
 
+/// A result code as an admin reads it: `49 (invalidCredentials): <the server's message>`.
+pub fn result_summary(code: u32, message: &str) -> String {
+    format!("{code} ({}){}", result_name(code), diagnostic(message))
+}
+
 fn diagnostic(message: &str) -> String {
     let message = message.trim_matches(|c: char| c.is_whitespace() || c == '\0');
     if message.is_empty() { String::new() } else { format!(": {message}") }

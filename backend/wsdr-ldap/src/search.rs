@@ -10,7 +10,7 @@ use ldap3::{
 use serde::Serialize;
 use wsdr_core::directory::{
     DirectoryEntry, DirectoryUsers, ENABLED_USERS_FILTER, IncompleteSearch, PageOutcome,
-    PageVerdict, Paging, USER_ATTRIBUTES, directory_users, judge_page, result_name,
+    PageVerdict, Paging, USER_ATTRIBUTES, directory_users, judge_page, result_summary,
 };
 
 use crate::tls::{TlsSetupError, client_config};
@@ -138,13 +138,7 @@ async fn bind_and_search(
     if bind.rc != 0 {
         return Err((
             DirectoryErrorKind::Bind,
-            format!(
-                "{} refused: {} ({}){}",
-                source.bind_dn,
-                bind.rc,
-                result_name(bind.rc),
-                diagnostic(&bind.text)
-            ),
+            format!("{} refused: {}", source.bind_dn, result_summary(bind.rc, &bind.text)),
         ));
     }
 
@@ -307,9 +301,4 @@ fn certificate_problem(error: &LdapError) -> Option<String> {
         }
         _ => None,
     }
-}
-
-fn diagnostic(message: &str) -> String {
-    let message = message.trim_matches(|c: char| c.is_whitespace() || c == '\0');
-    if message.is_empty() { String::new() } else { format!(": {message}") }
 }
