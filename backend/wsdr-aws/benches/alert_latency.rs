@@ -89,8 +89,8 @@ async fn main() {
             topic_arn: topic.topic_arn().unwrap().to_owned(),
             policy: FailoverPolicy::new(
                 false,
-                Region::new("us-east-1").unwrap(),
-                Region::new("us-west-2").unwrap(),
+                Region::parse("us-east-1").unwrap(),
+                Region::parse("us-west-2").unwrap(),
             )
             .unwrap(),
             status: StatusConfig::new("us-east-1", "SLiad+ABCDEF", "us-west-2", "WSpdx+ABC12D", 24)
@@ -104,7 +104,7 @@ async fn main() {
                 LocalSigner::from_secret_bytes(KeyId::parse("bench").unwrap(), &[11; 32]).unwrap(),
             )
         };
-        let driver = FailoverDriver::new(&clients, config, signer);
+        let driver = wsdr_aws::failover::driver(&clients, config, signer);
         run(label, &driver, iterations).await;
     }
 }

@@ -71,7 +71,7 @@ impl HealthPoller {
             match page {
                 Ok(page) => events.extend(page.events().iter().map(eventbridge_shape)),
                 Err(error) => {
-                    let error = AwsError::from_sdk("health:DescribeEvents", error);
+                    let error = crate::error::from_sdk("health:DescribeEvents", error);
                     if error.code.as_deref() == Some(SUBSCRIPTION_REQUIRED) {
                         tracing::warn!(
                             "the AWS Health API needs a Business, Enterprise On-Ramp or Enterprise support plan \
@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(events[0]["detail"]["lastUpdatedTime"], "Tue, 11 Mar 2025 14:05:12 GMT");
         assert_eq!(events[0]["detail"]["eventArn"], format!("{ARN}-b"));
         // The classifier reads them like EventBridge events.
-        let primary = Region::new("us-east-1").unwrap();
+        let primary = Region::parse("us-east-1").unwrap();
         let open = classify_value(&events[0], &primary).unwrap();
         assert_eq!(open.decision(), Decision::FailoverRecommended, "{}", open.reason());
         let closed = classify_value(&events[1], &primary).unwrap();

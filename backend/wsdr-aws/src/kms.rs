@@ -27,13 +27,15 @@ pub const RAW_LIMIT: usize = 4096;
 pub struct KmsSigner {
     client: aws_sdk_kms::Client,
     key_id: KeyId,
+    /// `GetPublicKey`'s answer, read once per process (a Lambda container signs many documents with one key).
+    public_key: std::sync::Arc<tokio::sync::OnceCell<PublicKey>>,
 }
 
 impl KmsSigner {
     /// A signer with the KMS key `key_id` (key id, key ARN, alias name or alias ARN), also written as the
     /// envelope's `key_id`.
     pub fn new(client: aws_sdk_kms::Client, key_id: KeyId) -> KmsSigner {
-        KmsSigner { client, key_id }
+        KmsSigner { client, key_id, public_key: std::sync::Arc::default() }
     }
 
     /// The key id written into the envelope.
@@ -65,7 +67,7 @@ impl KmsSigner {
             .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk("kms:Sign", error))?;
+            .map_err(|error| crate::error::from_sdk("kms:Sign", error))?;
         output.signature().map(|blob| blob.as_ref().to_vec()).ok_or_else(|| AwsError {
             operation: "kms:Sign",
             code: None,
@@ -90,8 +92,13 @@ impl KmsSigner {
         })
     }
 
-    /// KMS `GetPublicKey`, checked to be an `ECC_NIST_P256` signing key that allows `ECDSA_SHA_256`.
+    /// KMS `GetPublicKey` (once per process), checked to be an `ECC_NIST_P256` signing key that allows
+    /// `ECDSA_SHA_256`.
     pub async fn public_key(&self) -> Result<PublicKey, AwsError> {
+        self.public_key.get_or_try_init(|| self.fetch_public_key()).await.cloned()
+    }
+
+    async fn fetch_public_key(&self) -> Result<PublicKey, AwsError> {
         const OPERATION: &str = "kms:GetPublicKey";
         let output = self
             .client
@@ -99,7 +106,7 @@ impl KmsSigner {
             .key_id(self.key_id.as_str())
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+            .map_err(|error| crate::error::from_sdk(OPERATION, error))?;
         let rejected = |message: String| AwsError {
             operation: OPERATION,
             code: None,

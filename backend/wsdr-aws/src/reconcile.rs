@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::time::Instant;
+use wsdr_core::failover::{RecordRead, terminations_withheld};
 use wsdr_core::plan::{IgnoreReason, MissingSince, Plan, plan};
 use wsdr_core::username::{UserKey, Username};
 use wsdr_core::users::{DesiredUsers, parse_users};
@@ -23,9 +24,8 @@ use wsdr_ldap::DirectorySource;
 
 use crate::clock::Clock;
 use crate::error::{AwsError, ErrorKind};
-use crate::failover::FailoverRecord;
 use crate::limiter::{Rate, RateLimiter};
-use crate::s3::{ObjectStore, Precondition, Put, S3Location};
+use crate::s3::{Precondition, Put, S3Location, S3Store};
 use crate::sdk::Clients;
 use crate::state::{Acquired, Held, LastRun, StateStore};
 use crate::tagging::TaggingApi;
@@ -42,7 +42,7 @@ pub struct Ports {
     /// Ownership tags.
     pub tagging: TaggingApi,
     /// Users exports, state and reports.
-    pub store: ObjectStore,
+    pub store: S3Store,
 }
 
 impl Ports {
@@ -54,7 +54,7 @@ impl Ports {
                 Arc::new(RateLimiter::new(rate)),
             ),
             tagging: TaggingApi::new(clients.tagging.clone()),
-            store: ObjectStore::new(clients.s3.clone()),
+            store: S3Store::new(clients.s3.clone()),
         }
     }
 }
@@ -246,20 +246,15 @@ impl Execution<'_> {
     }
 
     /// Why terminations must wait, when the failover record says users may be on DR (or cannot be read: the
-    /// safe reading of an unreadable record is "maybe").
+    /// safe reading of an unreadable record is "maybe"). The decision is the core's; this only reads.
     async fn dr_in_use(&self) -> Result<Option<String>, AwsError> {
         let Some(location) = &self.config.failover_record else { return Ok(None) };
-        let Some(object) = self.ports.store.get_if_exists(location).await? else { return Ok(None) };
-        Ok(match serde_json::from_slice::<FailoverRecord>(&object.bytes) {
-            Ok(record) if record.state.mode().dr_in_use() => Some(format!(
-                "DR is in use ({}, see {location}): terminations wait for failback",
-                record.state.mode().as_str()
-            )),
-            Ok(_) => None,
-            Err(error) => Some(format!(
-                "the failover record {location} is unreadable ({error}): terminations wait"
-            )),
-        })
+        let object = self.ports.store.get_if_exists(location).await?;
+        let read = match &object {
+            None => RecordRead::Absent,
+            Some(object) => RecordRead::Stored(&object.bytes),
+        };
+        Ok(terminations_withheld(read, &location.to_string()))
     }
 
     /// The directory's WorkSpaces with their ownership, read together.
@@ -348,6 +343,13 @@ impl Execution<'_> {
             if self.out_of_time().await? {
                 self.report.deferred.terminate =
                     batch.len() + batches.map(<[_]>::len).sum::<usize>();
+                break;
+            }
+            // A failover may have been declared since the plan was made: ask again before every batch.
+            if let Some(reason) = self.dr_in_use().await? {
+                tracing::warn!(%reason, "terminations stopped: DR came into use during the run");
+                self.report.withheld += batch.len() + batches.map(<[_]>::len).sum::<usize>();
+                self.report.terminations_withheld = Some(reason);
                 break;
             }
             let ids: Vec<WorkspaceId> =
@@ -485,7 +487,7 @@ fn apply_ownership(workspaces: &mut [Workspace], owned: &BTreeMap<WorkspaceId, O
 
 /// Reads and validates the users list; `None` (with the reason in `summary`) when it must not be used.
 async fn load_users(
-    store: &ObjectStore,
+    store: &S3Store,
     input: UsersInput,
     summary: &mut UsersSummary,
 ) -> Result<Option<DesiredUsers>, AwsError> {

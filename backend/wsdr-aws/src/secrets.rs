@@ -28,7 +28,7 @@ impl SecretsApi {
             .secret_id(secret_id)
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+            .map_err(|error| crate::error::from_sdk(OPERATION, error))?;
         let Some(text) = output.secret_string() else {
             return Err(AwsError::rejected(
                 OPERATION,

@@ -16,7 +16,7 @@ use wsdr_core::plan::MissingSince;
 use wsdr_core::username::UserKey;
 
 use crate::error::{AwsError, ErrorKind};
-use crate::s3::{ETag, ObjectStore, Precondition, Put, S3Location};
+use crate::s3::{ETag, Precondition, Put, S3Location, S3Store};
 
 /// The state object's format version.
 const VERSION: u32 = 1;
@@ -80,13 +80,13 @@ pub enum Acquired {
 /// The state object of one directory.
 #[derive(Clone, Debug)]
 pub struct StateStore {
-    store: ObjectStore,
+    store: S3Store,
     location: S3Location,
 }
 
 impl StateStore {
     /// The state object at `location`.
-    pub fn new(store: ObjectStore, location: S3Location) -> StateStore {
+    pub fn new(store: S3Store, location: S3Location) -> StateStore {
         StateStore { store, location }
     }
 

@@ -47,7 +47,7 @@ impl TaggingApi {
                 .set_pagination_token(token)
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(OPERATION, error))?;
+                .map_err(|error| crate::error::from_sdk(OPERATION, error))?;
             for mapping in page.resource_tag_mapping_list() {
                 let arn = mapping.resource_arn().unwrap_or_default();
                 let id = workspace_id_of(arn)

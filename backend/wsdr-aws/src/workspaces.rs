@@ -138,7 +138,7 @@ impl WorkspacesApi {
                         .set_next_token(next_token.clone())
                         .send()
                         .await
-                        .map_err(|error| AwsError::from_sdk(OPERATION, error))
+                        .map_err(|error| crate::error::from_sdk(OPERATION, error))
                 })
                 .await?;
             for raw in page.workspaces() {
@@ -178,7 +178,7 @@ impl WorkspacesApi {
                     .set_workspaces(Some(requests.clone()))
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(OPERATION, error))
+                    .map_err(|error| crate::error::from_sdk(OPERATION, error))
             })
             .await?;
 
@@ -247,7 +247,7 @@ impl WorkspacesApi {
                     .set_terminate_workspace_requests(Some(requests.clone()))
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(OPERATION, error))
+                    .map_err(|error| crate::error::from_sdk(OPERATION, error))
             })
             .await?;
         let mut failed: BTreeMap<&str, Terminated> = BTreeMap::new();
@@ -283,7 +283,7 @@ impl WorkspacesApi {
                 .tags(tag.clone())
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(OPERATION, error))
+                .map_err(|error| crate::error::from_sdk(OPERATION, error))
         })
         .await?;
         Ok(())

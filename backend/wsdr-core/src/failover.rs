@@ -21,7 +21,7 @@
 //! | mode | published `state` | `active` | users |
 //! |---|---|---|---|
 //! | normal | normal | primary | on primary |
-//! | failover_recommended | normal | primary | on primary, told AWS reports an issue |
+//! | failover_recommended | normal | primary (dr after a drill on DR) | where they were, told AWS reports an issue |
 //! | failover | failover | dr | told to use DR |
 //! | recovered | failover | dr | stay on DR until the admin's failback |
 //! | drill | drill | primary (default) or dr | never moved: the tray must not treat a drill as a failover |
@@ -59,21 +59,27 @@ use crate::health::{Classification, Decision, HealthEventSummary, Insert, Region
 
 /// The wire vocabulary of the status document, from `wsdr-protocol`: which deployment is active, the published
 /// state, and who caused a change. One definition, so the state machine cannot drift from what the tray parses.
-pub use wsdr_protocol::{CauseSource, SiteRole as Site, State as PublishedState};
+/// The message and cause are the protocol's types too: whatever the state machine accepts, the status document
+/// can carry, so a committed transition can always be published.
+pub use wsdr_protocol::{
+    Cause, CauseSource, EventArn, MESSAGE_BODY_MAX_LEN, MESSAGE_TITLE_MAX_LEN, Message,
+    MessageError, SiteRole as Site, State as PublishedState,
+};
 
 mod notice;
+mod record;
 
 pub use notice::{AdminNotice, NoticeBody, NoticeKind, SUBJECT_MAX_CHARS, sns_subject};
+pub use record::{
+    FailoverRecord, PendingAlert, Published, RECORD_FORMAT, RENEW_WHEN_LEFT, RecordError,
+    RecordRead, STALE_CLAIM, StatusAction, status_action, terminations_withheld,
+};
 
 /// The version of the persisted [`DrState`] JSON.
 pub const STATE_VERSION: u32 = 1;
 /// How many event ARNs [`DrState`] tracks (open or closed). When full, the oldest closed one is forgotten first,
 /// then the oldest open one.
 pub const TRACKED_EVENTS_CAP: usize = 64;
-/// Longest message title, in characters.
-pub const MAX_TITLE_CHARS: usize = 120;
-/// Longest message body, in characters.
-pub const MAX_BODY_CHARS: usize = 2000;
 
 /// The admin CLI commands that notices tell admins to run. The CLI must accept exactly these.
 pub mod commands {
@@ -137,101 +143,6 @@ impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// The status document's `cause`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cause {
-    /// `aws.health` or `admin`.
-    pub source: CauseSource,
-    /// The AWS Health event involved, if any (an admin's failover after a recommendation names it too).
-    pub event_arn: Option<String>,
-}
-
-/// A message for end users, validated: a title of 1–[`MAX_TITLE_CHARS`] characters without control characters
-/// and a body of 1–[`MAX_BODY_CHARS`] characters whose only control characters are newlines and tabs. Both are
-/// trimmed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "MessageRepr")]
-pub struct Message {
-    title: String,
-    body: String,
-}
-
-#[derive(Deserialize)]
-struct MessageRepr {
-    title: String,
-    body: String,
-}
-
-impl TryFrom<MessageRepr> for Message {
-    type Error = InvalidMessage;
-    fn try_from(repr: MessageRepr) -> Result<Message, InvalidMessage> {
-        Message::new(&repr.title, &repr.body)
-    }
-}
-
-/// Why a title or body was rejected.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum InvalidMessage {
-    /// Empty after trimming.
-    #[error("the {0} is empty")]
-    Empty(&'static str),
-    /// Too many characters.
-    #[error("the {field} has {chars} characters; at most {max} are allowed")]
-    TooLong {
-        /// `title` or `body`.
-        field: &'static str,
-        /// Characters given.
-        chars: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A control character where none is allowed.
-    #[error(
-        "the {0} contains a control character (the title allows none, the body only newlines and tabs)"
-    )]
-    ControlCharacter(&'static str),
-}
-
-impl Message {
-    /// Validates and trims a title and body.
-    pub fn new(title: &str, body: &str) -> Result<Message, InvalidMessage> {
-        let title = title.trim();
-        let body = body.trim();
-        check_text("title", title, MAX_TITLE_CHARS, |c| c.is_control())?;
-        check_text("body", body, MAX_BODY_CHARS, |c| c.is_control() && c != '\n' && c != '\t')?;
-        Ok(Message { title: title.to_owned(), body: body.to_owned() })
-    }
-
-    /// The title.
-    pub fn title(&self) -> &str {
-        &self.title
-    }
-
-    /// The body.
-    pub fn body(&self) -> &str {
-        &self.body
-    }
-}
-
-fn check_text(
-    field: &'static str,
-    text: &str,
-    max: usize,
-    forbidden: impl Fn(char) -> bool,
-) -> Result<(), InvalidMessage> {
-    let chars = text.chars().count();
-    if chars == 0 {
-        return Err(InvalidMessage::Empty(field));
-    }
-    if chars > max {
-        return Err(InvalidMessage::TooLong { field, chars, max });
-    }
-    if text.chars().any(forbidden) {
-        return Err(InvalidMessage::ControlCharacter(field));
-    }
-    Ok(())
 }
 
 /// What the deployment is and how far automation may go. There is no `Default`.
@@ -522,9 +433,10 @@ impl TryFrom<DrStateRepr> for DrState {
             return Err(InvalidState::Version(r.version));
         }
         let active_ok = match r.mode {
-            Mode::Normal | Mode::FailoverRecommended => r.active == Site::Primary,
+            Mode::Normal => r.active == Site::Primary,
             Mode::Failover | Mode::Recovered => r.active == Site::Dr,
-            Mode::Drill => true,
+            // A recommendation keeps users where a drill put them.
+            Mode::FailoverRecommended | Mode::Drill => true,
         };
         if !active_ok {
             return Err(InvalidState::ModeActive { mode: r.mode, active: r.active });
@@ -588,6 +500,13 @@ impl DrState {
         self.active
     }
 
+    /// Whether users may be working on their DR WorkSpaces: a failover declared and not yet failed back, or users
+    /// told to use DR for any other reason (a drill that targets DR, and a recommendation that followed it).
+    /// Reconcile then terminates nothing, whatever the users list says.
+    pub fn dr_in_use(&self) -> bool {
+        self.mode.dr_in_use() || self.active == Site::Dr
+    }
+
     /// The sequence of the last status change; the next one is this plus one.
     pub fn last_sequence(&self) -> u64 {
         self.last_sequence
@@ -638,11 +557,10 @@ impl DrState {
                 issued_at: now,
                 state: self.mode.published_state(),
                 active: self.active,
-                message: Message {
-                    title: "No WorkSpaces issue reported".to_owned(),
-                    body: "Keep using your usual WorkSpace. If you need to switch, you will be told here."
-                        .to_owned(),
-                },
+                message: notice::built_in(
+                    "No WorkSpaces issue reported",
+                    "Keep using your usual WorkSpace. If you need to switch, you will be told here.",
+                ),
                 cause: self
                     .cause
                     .clone()
@@ -697,7 +615,8 @@ impl DrState {
         if next.seen.insert(identity.dedup_key.clone(), now) == Insert::Duplicate {
             return self.stay(Outcome::Duplicate { key: identity.dedup_key.clone() });
         }
-        let arn = identity.event_arn.as_str();
+        let event_arn = &identity.event_arn;
+        let arn = event_arn.as_str();
         let updated = c.event().last_updated();
         let previous = self.tracked.get(arn);
         if let (Some(prev), Some(new)) = (previous.and_then(|t| t.last_updated), updated)
@@ -722,7 +641,7 @@ impl DrState {
             Ok(Step { state: next, outcome: Outcome::Unchanged { reason } })
         };
         let health_cause =
-            Cause { source: CauseSource::AwsHealth, event_arn: Some(arn.to_owned()) };
+            Cause { source: CauseSource::AwsHealth, event_arn: Some(event_arn.clone()) };
         let event = Some(c.event().clone());
 
         match status {
@@ -738,9 +657,11 @@ impl DrState {
                     } else {
                         (Mode::FailoverRecommended, NoticeKind::FailoverRecommended)
                     };
+                    // A real issue ends a drill but never moves users back to the failing primary: a drill
+                    // that put them on DR keeps them there while the admin decides.
                     let change = Change {
                         to,
-                        active: if auto { Site::Dr } else { Site::Primary },
+                        active: if auto { Site::Dr } else { self.active },
                         kind,
                         message: None,
                         status_cause: health_cause.clone(),
@@ -830,7 +751,7 @@ impl DrState {
         policy: &FailoverPolicy,
         now: Timestamp,
     ) -> Result<Step, Refusal> {
-        let admin = |event_arn: Option<String>| Cause { source: CauseSource::Admin, event_arn };
+        let admin = |event_arn: Option<EventArn>| Cause { source: CauseSource::Admin, event_arn };
         let next = self.clone();
         let change = match cmd {
             AdminCommand::DeclareFailover { message } => match self.mode {
@@ -923,7 +844,7 @@ impl DrState {
     ) -> Result<Step, Refusal> {
         let sequence = before.last_sequence.checked_add(1).ok_or(Refusal::SequenceExhausted)?;
         let message = change.message.clone().unwrap_or_else(|| {
-            notice::default_message(change.kind, before.mode, change.active, policy)
+            notice::default_message(change.kind, before.mode, before.active, change.active, policy)
         });
         let status = StatusChange {
             sequence,

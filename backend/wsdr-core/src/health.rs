@@ -59,61 +59,9 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// How many deduplication keys a [`SeenEvents`] keeps.
 pub const SEEN_EVENTS_CAP: usize = 256;
 
-/// An AWS region name such as `us-east-1`, validated.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Region(String);
-
-/// A string that is not an AWS region name.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not an AWS region name (expected something like us-east-1)")]
-pub struct InvalidRegion(pub String);
-
-impl Region {
-    /// Validates `raw` (surrounding whitespace ignored): lowercase letters, digits and dashes, at least three
-    /// parts, a two-letter first part and a numeric last part (`us-east-1`, `us-gov-west-1`, `eu-central-2`).
-    pub fn new(raw: &str) -> Result<Region, InvalidRegion> {
-        let s = raw.trim();
-        let parts: Vec<&str> = s.split('-').collect();
-        let charset_ok =
-            s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        let shape_ok = parts.len() >= 3
-            && parts.iter().all(|p| !p.is_empty())
-            && parts
-                .first()
-                .is_some_and(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_lowercase()))
-            && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-        if charset_ok && shape_ok && s.len() <= 32 {
-            Ok(Region(s.to_owned()))
-        } else {
-            Err(InvalidRegion(raw.to_owned()))
-        }
-    }
-
-    /// The region name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Region {
-    type Error = InvalidRegion;
-    fn try_from(raw: String) -> Result<Region, InvalidRegion> {
-        Region::new(&raw)
-    }
-}
-
-impl From<Region> for String {
-    fn from(region: Region) -> String {
-        region.0
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// An AWS region name such as `us-east-1`: the protocol's type, so the state machine and the status document
+/// can never disagree about which names are regions.
+pub use wsdr_protocol::{EventArn, Region, RegionError};
 
 /// Why an input is not a usable AWS Health event. The message names the field and what was wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -384,7 +332,7 @@ impl fmt::Display for DedupKey {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventIdentity {
     /// `detail.eventArn`: the same for every update and every delivered copy.
-    pub event_arn: String,
+    pub event_arn: EventArn,
     /// Event ARN + communication id (or `lastUpdatedTime`).
     pub dedup_key: DedupKey,
 }
@@ -628,9 +576,10 @@ pub fn classify(raw: &RawHealthEvent, primary: &Region) -> Result<Classification
             why: "it identifies the event across copies and updates",
         });
     };
-    if !arn.starts_with("arn:") || !arn.contains(":health:") {
-        return Err(MalformedEvent::BadArn(arn.to_owned()));
-    }
+    let event_arn = match EventArn::parse(arn) {
+        Ok(event_arn) if arn.contains(":health:") => event_arn,
+        Ok(_) | Err(_) => return Err(MalformedEvent::BadArn(arn.to_owned())),
+    };
     let Some(dedup_key) =
         DedupKey::new(arn, detail.communication_id.as_deref(), detail.last_updated_time.as_deref())
     else {
@@ -664,7 +613,7 @@ pub fn classify(raw: &RawHealthEvent, primary: &Region) -> Result<Classification
         decision,
         reason,
         primary_region: primary.clone(),
-        identity: Some(EventIdentity { event_arn: arn.to_owned(), dedup_key }),
+        identity: Some(EventIdentity { event_arn, dedup_key }),
         event,
     })
 }

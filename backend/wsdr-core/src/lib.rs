@@ -19,6 +19,7 @@
 //! - a users list with a rejected row yields no [`users::DesiredUsers`], so it cannot reach the planner;
 //! - the same inputs give byte-identical output (`BTreeMap`s throughout; no hashing order).
 
+pub mod alert;
 pub mod directory;
 pub mod failover;
 pub mod health;

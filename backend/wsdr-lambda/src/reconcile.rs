@@ -21,7 +21,7 @@ use wsdr_aws::reconcile::signals::{attention_alert, metrics_document};
 use wsdr_aws::reconcile::{
     Deadline, NoProgress, Ports, ReconcileConfig, Run, Settings, UsersInput, reconcile,
 };
-use wsdr_aws::s3::{ObjectStore, S3Location};
+use wsdr_aws::s3::{S3Location, S3Store};
 use wsdr_aws::secrets::SecretsApi;
 use wsdr_aws::sns::AlertsTopic;
 use wsdr_core::policy::Limits;
@@ -105,7 +105,7 @@ impl DirectoryConfig {
     pub async fn source(
         &self,
         secrets: &SecretsApi,
-        store: &ObjectStore,
+        store: &S3Store,
     ) -> Result<DirectorySource, AwsError> {
         let password = secrets.password(&self.password_secret).await?;
         let ca = match &self.ca_bundle {

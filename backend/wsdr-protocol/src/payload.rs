@@ -103,8 +103,9 @@ impl CauseSource {
 }
 
 /// An AWS region name such as `us-east-1` or `us-gov-west-1`: lower-case letters and digits in
-/// `-`-separated groups, the first group letters only, at least two groups, at most
-/// [`REGION_MAX_LEN`] characters.
+/// `-`-separated groups, at least three groups, the first two letters, the last digits only, at
+/// most [`REGION_MAX_LEN`] characters. The one definition: the backend's state machine and
+/// configuration use it too, so nothing the backend accepts can be refused by a tray app.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Region(String);
@@ -115,24 +116,23 @@ pub struct Region(String);
 pub struct RegionError;
 
 impl Region {
-    /// Validates `s` as a region name.
+    /// Validates `s` as a region name (no surrounding whitespace).
     ///
     /// # Errors
     /// [`RegionError`] when it does not look like a region name.
     pub fn parse(s: &str) -> Result<Self, RegionError> {
-        if s.len() > REGION_MAX_LEN {
-            return Err(RegionError);
-        }
-        let mut groups = s.split('-');
-        let first_ok = groups
-            .next()
-            .is_some_and(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_lowercase()));
-        let mut rest = 0_usize;
-        let rest_ok = groups.all(|g| {
-            rest += 1;
+        let groups: Vec<&str> = s.split('-').collect();
+        let group_ok = |g: &&str| {
             !g.is_empty() && g.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-        if first_ok && rest_ok && rest >= 1 { Ok(Self(s.to_owned())) } else { Err(RegionError) }
+        };
+        let ok = s.len() <= REGION_MAX_LEN
+            && groups.len() >= 3
+            && groups.iter().all(group_ok)
+            && groups
+                .first()
+                .is_some_and(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_lowercase()))
+            && groups.last().is_some_and(|g| g.bytes().all(|b| b.is_ascii_digit()));
+        if ok { Ok(Self(s.to_owned())) } else { Err(RegionError) }
     }
 
     /// The region name.
@@ -550,9 +550,21 @@ mod tests {
         for ok in ["us-east-1", "us-gov-west-1", "eu-central-2", "ap-southeast-5", "cn-north-1"] {
             assert!(Region::parse(ok).is_ok(), "{ok}");
         }
-        for bad in
-            ["", "us", "US-EAST-1", "us-east-", "-us-east-1", "us--east-1", "1us-east", "us_east_1"]
-        {
+        for bad in [
+            "",
+            "us",
+            "US-EAST-1",
+            "us-east-",
+            "-us-east-1",
+            "us--east-1",
+            "1us-east",
+            "us_east_1",
+            "us-east",
+            "global",
+            "u-east-1",
+            "us-east-x",
+            " us-west-2",
+        ] {
             assert!(Region::parse(bad).is_err(), "{bad:?}");
         }
     }

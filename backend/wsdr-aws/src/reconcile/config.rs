@@ -188,6 +188,21 @@ impl Settings {
                 })
                 .ok()
         });
+        // Without state there is no lock (two runs could terminate at once) and no failover record (the DR-in-use
+        // guard). A grace period never elapses without state, so only a live run with grace 0 could terminate.
+        let can_terminate = !self.dry_run
+            && self.limits.grace_days == 0
+            && self.limits.max_terminate > 0
+            && self.limits.max_terminate_percent > 0;
+        if can_terminate && self.state_prefix.is_none() {
+            fail(
+                Setting::State,
+                "",
+                "a live run with --grace-days 0 can terminate, and must then hold the directory's lock and read \
+                 the failover record, both kept under the state prefix: set it (or --dry-run, or a grace period)"
+                    .to_owned(),
+            );
+        }
         match (directory_id, bundle_id, policy) {
             (Some(directory_id), Some(bundle_id), Some(policy)) if bad.is_empty() => {
                 let failover_record = state

@@ -8,10 +8,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use wsdr_aws::ErrorKind;
 use wsdr_aws::failover::{
-    FailoverConfig, FailoverDriver, FailoverError, FailoverRecord, Pending, RECORD_FORMAT,
+    FailoverConfig, FailoverDriver, FailoverError, FailoverRecord, PendingAlert, RECORD_FORMAT,
 };
 use wsdr_aws::kms::KmsSigner;
-use wsdr_aws::s3::{ObjectStore, Precondition, Put, S3Location};
+use wsdr_aws::s3::{Precondition, Put, S3Location, S3Store};
 use wsdr_aws::sdk::Clients;
 use wsdr_aws::sns::{AdminAlert, AlertsTopic};
 use wsdr_aws::status::{
@@ -69,7 +69,7 @@ impl Setup {
     }
 
     fn config(&self, auto_failover: bool) -> FailoverConfig {
-        let region = |r| Region::new(r).unwrap();
+        let region = |r| Region::parse(r).unwrap();
         FailoverConfig {
             bucket: BUCKET.to_owned(),
             state_prefix: "state/".to_owned(),
@@ -84,11 +84,11 @@ impl Setup {
     }
 
     fn driver(&self, signer: StatusSigner) -> FailoverDriver {
-        FailoverDriver::new(&self.clients, self.config(false), signer)
+        wsdr_aws::failover::driver(&self.clients, self.config(false), signer)
     }
 
     async fn status_bytes(&self) -> Vec<u8> {
-        let store = ObjectStore::new(self.clients.s3.clone());
+        let store = S3Store::new(self.clients.s3.clone());
         store.get(&S3Location::new(BUCKET, STATUS_KEY)).await.unwrap().bytes
     }
 }
@@ -211,7 +211,7 @@ async fn a_primary_issue_alerts_admins_and_failover_publishes_a_verifiable_docum
     assert_eq!(kinds, ["recovered", "failback_declared"]);
     let verified = verify(&setup.status_bytes().await, &keys, None, later).unwrap();
     assert_eq!((verified.payload().sequence, verified.payload().state), (4, State::Normal));
-    let record = driver.load().await.unwrap();
+    let record = driver.load(&driver.keys().await.unwrap(), now()).await.unwrap();
     assert!(record.record.pending.is_empty(), "delivered effects are cleared");
 }
 
@@ -247,7 +247,7 @@ async fn concurrent_publishers_never_go_backwards() {
 
     // Writers of single documents racing in every order: the object only ever moves up.
     let object = Arc::new(StatusObject::new(
-        ObjectStore::new(setup.clients.s3.clone()),
+        S3Store::new(setup.clients.s3.clone()),
         S3Location::new(BUCKET, "status/race.json"),
     ));
     let config = setup.config(false).status;
@@ -259,8 +259,9 @@ async fn concurrent_publishers_never_go_backwards() {
             .sign_with(&signer)
             .unwrap();
         let object = Arc::clone(&object);
+        let keys = keys.clone();
         tasks.push(tokio::spawn(async move {
-            (sequence, object.write(&document, sequence).await.unwrap())
+            (sequence, object.write(&document, sequence, &keys, now()).await.unwrap())
         }));
     }
     let mut written = Vec::new();
@@ -272,14 +273,17 @@ async fn concurrent_publishers_never_go_backwards() {
         }
     }
     assert!(written.contains(&10), "{written:?}");
-    assert_eq!(object.read().await.unwrap().unwrap().sequence, Some(10));
+    assert_eq!(object.read(&keys, now()).await.unwrap().sequence(), Some(10));
     // A lower or equal sequence is never written over a higher one.
     let (_, change) = DrState::new(2).renew(now()).unwrap();
     let low = UnsignedDocument::new(&config.payload(&change).unwrap())
         .unwrap()
         .sign_with(&signer)
         .unwrap();
-    assert_eq!(object.write(&low, 3).await.unwrap(), StatusWrite::Superseded { current: 10 });
+    assert_eq!(
+        object.write(&low, 3, &keys, now()).await.unwrap(),
+        StatusWrite::Superseded { current: 10 }
+    );
 }
 
 #[tokio::test]
@@ -339,7 +343,7 @@ async fn refresh_renews_before_expiry_and_dead_invocations_are_caught_up() {
     setup.queue.expect(0);
 
     // An invocation committed a transition and died before its effects: a later one carries them out.
-    let loaded = driver.load().await.unwrap();
+    let loaded = driver.load(&driver.keys().await.unwrap(), now()).await.unwrap();
     let message = Message::new("Maintenance", "Tonight.").unwrap();
     let step = loaded
         .record
@@ -354,13 +358,14 @@ async fn refresh_renews_before_expiry_and_dead_invocations_are_caught_up() {
     let record = FailoverRecord {
         format: RECORD_FORMAT,
         state: step.state,
-        pending: vec![Pending {
+        pending: vec![PendingAlert {
             sequence: effects.status.sequence,
             committed_at: later,
+            claimed_at: Some(later),
             alert: AdminAlert::from_notice(&effects.notice),
         }],
     };
-    ObjectStore::new(setup.clients.s3.clone())
+    S3Store::new(setup.clients.s3.clone())
         .put(
             driver.record_location(),
             serde_json::to_vec(&record).unwrap(),
@@ -375,5 +380,7 @@ async fn refresh_renews_before_expiry_and_dead_invocations_are_caught_up() {
     let verified = verify(&setup.status_bytes().await, &keys, None, later).unwrap();
     assert_eq!(verified.payload().sequence, 3);
     assert_eq!(verified.payload().message.title(), "Maintenance");
-    assert!(driver.load().await.unwrap().record.pending.is_empty());
+    assert!(
+        driver.load(&driver.keys().await.unwrap(), now()).await.unwrap().record.pending.is_empty()
+    );
 }

@@ -485,8 +485,8 @@ async fn while_dr_is_in_use_terminations_wait_for_failback() {
     site.emulator.settle();
     let policy = FailoverPolicy::new(
         false,
-        Region::new("eu-west-1").unwrap(),
-        Region::new(super::support::REGION).unwrap(),
+        Region::parse("eu-west-1").unwrap(),
+        Region::parse(super::support::REGION).unwrap(),
     )
     .unwrap();
     let declared = DrState::new(0)

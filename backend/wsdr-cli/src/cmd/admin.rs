@@ -205,6 +205,15 @@ pub(crate) fn driver_failure(error: FailoverError) -> Failure {
             Failure::BadInput(error.to_string())
         }
         FailoverError::Aws(error) => failure(error),
+        // Committed: say so, so that nobody runs the command again; what is left is retried by the functions.
+        FailoverError::Incomplete { report, failures } => Failure::Operations(format!(
+            "{}: mode is now {} (status #{}), but not every effect was carried out: {}. The publish function's \
+             scheduled refresh carries out what is left; do not run the command again.",
+            report.outcome,
+            report.mode,
+            report.last_sequence,
+            failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        )),
     }
 }
 
@@ -298,7 +307,7 @@ pub(crate) async fn driver(
     let key = KeyChoice::from_flags(deploy.key_file.as_ref(), deploy.key_id.as_ref())?;
     let clients = clients(deploy.region.clone()).await?;
     let signer = key.signer(&clients);
-    Ok(FailoverDriver::new(&clients, config, signer))
+    Ok(wsdr_aws::failover::driver(&clients, config, signer))
 }
 
 fn print_report(report: &Report, format: Format) -> Result<(), Failure> {

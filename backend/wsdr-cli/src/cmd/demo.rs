@@ -448,7 +448,7 @@ impl Demo {
     }
 
     fn failover_driver(&self, signer: StatusSigner) -> Result<FailoverDriver, Failure> {
-        let region = |name: &str| HealthRegion::new(name).map_err(operational);
+        let region = |name: &str| HealthRegion::parse(name).map_err(operational);
         let policy = FailoverPolicy::new(false, region(PRIMARY_REGION)?, region(DR_REGION)?)
             .map_err(operational)?;
         let status = StatusConfig::new(PRIMARY_REGION, PRIMARY_CODE, DR_REGION, &self.dr_code, 24)
@@ -462,7 +462,7 @@ impl Demo {
             status,
             status_url: Some(self.status_url()),
         };
-        Ok(FailoverDriver::new(&self.clients, config, signer))
+        Ok(wsdr_aws::failover::driver(&self.clients, config, signer))
     }
 
     /// The public URL trays poll: the local stand-in for the CDN in front of the status object.
@@ -859,7 +859,7 @@ fn sdk<E>(error: SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    aws::failure(wsdr_aws::AwsError::from_sdk("demo", error))
+    aws::failure(wsdr_aws::error::from_sdk("demo", error))
 }
 
 /// Feeds one EventBridge `aws.health` event to the failover driver, as the health function does.

@@ -8,7 +8,7 @@ use crate::output;
 
 pub(super) fn classify(args: &ClassifyArgs) -> Result<(), Failure> {
     let path = args.event.display();
-    let primary = Region::new(&args.primary_region)
+    let primary = Region::parse(args.primary_region.trim())
         .map_err(|error| Failure::BadInput(format!("--primary-region: {error}")))?;
     let bytes = std::fs::read(&args.event)
         .map_err(|error| Failure::BadInput(format!("{path}: cannot read the event: {error}")))?;

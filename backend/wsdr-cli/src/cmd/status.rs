@@ -13,10 +13,14 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use wsdr_aws::s3::{ObjectStore, S3Location};
+use wsdr_aws::s3::{S3Location, S3Store};
 use wsdr_protocol::{
     HighestSeen, KeyId, KeyRing, PublicKey, StatusPayload, UnsignedDocument, verify,
 };
+
+use wsdr_aws::status::judge;
+use wsdr_core::failover::Published;
+use wsdr_drivers::ports::ObjectStore as _;
 
 use super::admin::{DeployArgs, KeyChoice, driver, driver_failure};
 use super::aws::{block_on, clients, failure};
@@ -147,7 +151,7 @@ fn verify_document(args: &VerifyArgs) -> Result<(), Failure> {
             .map_err(|error| Failure::BadInput(format!("--document: {error}")))?;
         block_on(async {
             let clients = clients(args.region.clone()).await?;
-            ObjectStore::new(clients.s3)
+            S3Store::new(clients.s3)
                 .get(&location)
                 .await
                 .map(|object| object.bytes)
@@ -192,22 +196,28 @@ fn show(args: &ShowArgs) -> Result<(), Failure> {
     let key = args.public_key.as_ref().map(read_public_key).transpose()?;
     block_on(async {
         let driver = driver(&args.deploy, false).await?;
-        let loaded = driver.load().await.map_err(driver_failure)?;
-        let current = driver.status_object().read().await.map_err(failure)?;
-        let state = &loaded.record.state;
-        let verification = match (&key, &current) {
-            (Some(key), Some(current)) => {
-                let key_id = envelope_key_id(&current.bytes).unwrap_or_else(|| "wsdr".to_owned());
+        let now = clock::now();
+        let status = driver.status_object();
+        let object = status.store().read(status.location()).await.map_err(failure)?;
+        // Judged with the key given, else with the deployment's signing key (what the publisher trusts).
+        let keys = match (&key, &object) {
+            (Some(key), Some(object)) => {
+                let key_id = envelope_key_id(&object.bytes).unwrap_or_else(|| "wsdr".to_owned());
                 let mut keys = KeyRing::new();
                 if let Ok(id) = KeyId::parse(&key_id) {
                     let _ = keys.insert(id, *key);
                 }
-                match verify(&current.bytes, &keys, None, clock::now()) {
-                    Ok(_) => json!("valid"),
-                    Err(rejection) => json!(format!("rejected: {rejection}")),
-                }
+                keys
             }
-            _ => Value::Null,
+            _ => driver.keys().await.map_err(failure)?,
+        };
+        let current = judge(object.as_ref(), &keys, now);
+        let loaded = driver.load(&keys, now).await.map_err(driver_failure)?;
+        let state = &loaded.record.state;
+        let (verification, expires_at) = match &current.published {
+            Published::Absent => (Value::Null, None),
+            Published::Unverifiable { reason } => (json!(format!("rejected: {reason}")), None),
+            Published::Verified { expires_at, .. } => (json!("valid"), Some(*expires_at)),
         };
         output::print_json(&json!({
             "state_object": driver.record_location().to_string(),
@@ -217,12 +227,12 @@ fn show(args: &ShowArgs) -> Result<(), Failure> {
             "last_sequence": state.last_sequence(),
             "open_events": state.open_events(),
             "pending_effects": loaded.record.pending.len(),
-            "status_object": driver.status_object().location().to_string(),
-            "published": current.as_ref().map(|c| json!({
-                "etag": c.etag,
-                "sequence": c.sequence,
-                "state": c.state,
-                "expires_at": c.expires_at,
+            "status_object": status.location().to_string(),
+            "published": object.as_ref().map(|_| json!({
+                "etag": current.etag,
+                "sequence": current.sequence(),
+                "state": current.state,
+                "expires_at": expires_at,
                 "verification": verification,
             })),
         }))

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 use wsdr_aws::ErrorKind;
-use wsdr_aws::s3::{ObjectStore, S3Location};
+use wsdr_aws::s3::{S3Location, S3Store};
 use wsdr_core::directory::EntryReject;
 use wsdr_core::users::{DesiredUsers, ListedUser, Reject, UsersList, parse_users};
 use wsdr_ldap::{DirectoryRead, DirectoryUrl};
@@ -72,7 +72,7 @@ impl UsersSource {
             }),
             UsersSource::S3(location) => aws::block_on(async {
                 let clients = aws::clients(None).await?;
-                let object = ObjectStore::new(clients.s3).get(location).await.map_err(|error| {
+                let object = S3Store::new(clients.s3).get(location).await.map_err(|error| {
                     if error.kind == ErrorKind::NotFound {
                         Failure::BadInput(format!("{location}: no such users list"))
                     } else {

@@ -133,6 +133,7 @@ pub(super) struct Context<'a> {
 pub(super) fn default_message(
     kind: NoticeKind,
     from: Mode,
+    was_active: Site,
     active: Site,
     policy: &FailoverPolicy,
 ) -> Message {
@@ -140,6 +141,20 @@ pub(super) fn default_message(
     let dr = policy.dr_region();
     let drill_ended = if from == Mode::Drill { "The DR drill has ended. " } else { "" };
     let (title, body) = match kind {
+        NoticeKind::FailoverRecommended if active == Site::Dr => (
+            "WorkSpaces service issue reported".to_owned(),
+            format!(
+                "{drill_ended}AWS reports a problem with Amazon WorkSpaces in {primary}. Keep using your \
+                 disaster-recovery WorkSpace in {dr}; do not switch back now. You will be told here what to do next."
+            ),
+        ),
+        NoticeKind::RecommendationWithdrawn if was_active == Site::Dr => (
+            "Return to your usual WorkSpace".to_owned(),
+            format!(
+                "AWS reports that the WorkSpaces problem in {primary} is resolved. Save your work on the \
+                 disaster-recovery WorkSpace, disconnect, and connect to your usual WorkSpace from the wsdr menu."
+            ),
+        ),
         NoticeKind::FailoverRecommended => (
             "WorkSpaces service issue reported".to_owned(),
             format!(
@@ -193,7 +208,14 @@ pub(super) fn default_message(
             format!("Keep using the WorkSpace in {}.", policy.region_of(active)),
         ),
     };
-    Message { title, body }
+    built_in(&title, &body)
+}
+
+/// A built-in text as a [`Message`]: plain sentences with region names, within the limits for every kind and
+/// region (tested), so the `expect` documents an invariant rather than handling an input.
+pub(super) fn built_in(title: &str, body: &str) -> Message {
+    #[allow(clippy::expect_used)]
+    Message::new(title, body).expect("built-in texts are within the message limits")
 }
 
 /// Builds the admin notice for one transition.

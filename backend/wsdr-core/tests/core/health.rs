@@ -11,7 +11,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn primary() -> Region {
-    Region::new("us-east-1").unwrap()
+    Region::parse("us-east-1").unwrap()
 }
 
 fn classify(name: &str) -> Result<Classification, String> {
@@ -240,7 +240,8 @@ fn classification_json() {
 /// The whole incident through the state machine: what admins receive and what users are told, step by step.
 #[test]
 fn incident_scenario() {
-    let policy = FailoverPolicy::new(false, primary(), Region::new("eu-west-1").unwrap()).unwrap();
+    let policy =
+        FailoverPolicy::new(false, primary(), Region::parse("eu-west-1").unwrap()).unwrap();
     let health = |name: &str| Input::Health(Box::new(classify(name).unwrap()));
     let steps: Vec<(&str, Input)> = vec![
         ("open-issue-primary", health("open-issue-primary")),
@@ -359,7 +360,7 @@ fn incident_scenario() {
             Your usual WorkSpaces in us-east-1 are available again. Save your work on the disaster-recovery WorkSpace, disconnect, and connect to your usual WorkSpace from the wsdr menu.
 
         Next step: No action needed.
-        status: {"sequence":4,"issued_at":"2025-03-11T15:16:40Z","state":"normal","active":"primary","message":{"title":"Return to your usual WorkSpace","body":"Your usual WorkSpaces in us-east-1 are available again. Save your work on the disaster-recovery WorkSpace, disconnect, and connect to your usual WorkSpace from the wsdr menu."},"cause":{"source":"admin","event_arn":null}}
+        status: {"sequence":4,"issued_at":"2025-03-11T15:16:40Z","state":"normal","active":"primary","message":{"title":"Return to your usual WorkSpace","body":"Your usual WorkSpaces in us-east-1 are available again. Save your work on the disaster-recovery WorkSpace, disconnect, and connect to your usual WorkSpace from the wsdr menu."},"cause":{"source":"admin"}}
         --> mode normal, active primary
     "#]].assert_eq(&log);
 }

@@ -18,6 +18,9 @@
 //! a step's only commit point is one conditional S3 write; effects not yet carried out are picked up by the next
 //! invocation (see the driver's "pending" effects).
 
+// The drivers' futures are generic over the ports and nest deeply; the default limit is too low for them.
+#![recursion_limit = "256"]
+
 mod common;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};

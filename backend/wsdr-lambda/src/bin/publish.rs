@@ -17,6 +17,9 @@
 //! reports `Runtime.ExitError` and retries like any failure, which is safe: the one commit point is a conditional S3
 //! write, and a retried admin action after its commit is refused or re-sends nothing.
 
+// The drivers' futures are generic over the ports and nest deeply; the default limit is too low for them.
+#![recursion_limit = "256"]
+
 mod common;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};

@@ -23,7 +23,7 @@ pub(crate) async fn driver_from_env(
     let clients = Clients::new(&sdk);
     let signer = StatusSigner::Kms(KmsSigner::new(clients.kms.clone(), key_id));
     let poller = poll.then(|| HealthPoller::new(health_client(&sdk)));
-    Ok((FailoverDriver::new(&clients, config, signer), poller))
+    Ok((wsdr_aws::failover::driver(&clients, config, signer), poller))
 }
 
 /// A driver error as the invocation's error: its type names the class, its message says what to do.
@@ -34,6 +34,7 @@ pub(crate) fn diagnostic(error: &FailoverError) -> Diagnostic {
         FailoverError::BadRecord { .. } => "BadState",
         FailoverError::Status(_) => "StatusDocument",
         FailoverError::Aws(_) => "Aws",
+        FailoverError::Incomplete { .. } => "EffectsIncomplete",
     };
     Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
 }
@@ -89,7 +90,7 @@ impl AlertingSite {
             env.iter().find(|(key, _)| *key == name).map(|(_, value)| (*value).to_owned())
         })
         .unwrap();
-        let driver = FailoverDriver::new(&clients, config, StatusSigner::Kms(signer));
+        let driver = wsdr_aws::failover::driver(&clients, config, StatusSigner::Kms(signer));
         AlertingSite { emulator, queue, keys, driver }
     }
 }
