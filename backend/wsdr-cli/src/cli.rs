@@ -1,4 +1,4 @@
-//! The command line's grammar (clap). Flags mirror DESIGN.md's CLI contract; names may grow, never change.
+//! The command line's grammar (clap). Flags mirror docs/contracts.md's CLI contract; names may grow, never change.
 
 use std::path::PathBuf;
 

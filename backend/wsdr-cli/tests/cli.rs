@@ -1,4 +1,4 @@
-//! The `wsdr` command line's contract (DESIGN.md "CLI"), exercised through the real binary: inputs, output
+//! The `wsdr` command line's contract (docs/contracts.md "CLI"), exercised through the real binary: inputs, output
 //! formats, exit codes 0 / 2 / 3, and error messages that name the file, line and reason.
 
 #![allow(clippy::disallowed_methods)] // Tests start the binary under test; the ban is about launching the client.

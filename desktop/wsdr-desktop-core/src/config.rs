@@ -1,4 +1,4 @@
-//! The tray configuration (DESIGN.md "Tray configuration").
+//! The tray configuration (docs/contracts.md "Tray configuration").
 //!
 //! Two stages, as ripgrep does it: every file is read into a [`RawConfig`] that mirrors the TOML
 //! verbatim (every key optional), the layers are merged (later files win, key by key, and

@@ -1,4 +1,4 @@
-//! Where the tray's files live, from the environment (DESIGN.md "Tray configuration").
+//! Where the tray's files live, from the environment (docs/contracts.md "Tray configuration").
 //!
 //! | | Linux and other Unix (XDG) | macOS | Windows |
 //! |---|---|---|---|

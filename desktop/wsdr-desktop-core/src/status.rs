@@ -10,7 +10,7 @@ use crate::memory::HistoryEntry;
 /// returning to [`TrayStatus::Ready`].
 pub const RECOVERED_NOTICE: SignedDuration = SignedDuration::from_hours(24);
 
-/// What the tray shows, as in DESIGN.md "Tray binary".
+/// What the tray shows, as in docs/contracts.md "Tray binary".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrayStatus {

@@ -1,5 +1,5 @@
 //! The one place that starts a process: the OS URL handler, given a validated [`LaunchUri`] as
-//! its single argument, without a shell (DESIGN.md "Client launch", CVE-2021-38112).
+//! its single argument, without a shell (docs/contracts.md "Client launch", CVE-2021-38112).
 //!
 //! The handler's exit status is awaited for a few seconds: a non-zero status is a failure with its
 //! reason; a handler still running then (some run the client in the foreground) is taken as

@@ -1,5 +1,5 @@
 //! `wsdr-tray`: the wsdr tray app (a thin Tauri 2 shell around `wsdr-desktop-core`), and its
-//! one-shot modes for helpdesk scripts and tests (DESIGN.md "Tray binary"):
+//! one-shot modes for helpdesk scripts and tests (docs/contracts.md "Tray binary"):
 //!
 //! ```text
 //! wsdr-tray [--window] [--config FILE]               run as the tray app

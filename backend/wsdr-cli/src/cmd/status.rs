@@ -1,6 +1,6 @@
 //! `wsdr status sign | verify | show`: make, check and inspect signed status documents.
 //!
-//! - `sign --payload FILE` signs an unsigned payload (JSON as DESIGN.md's "Status document" describes it) with a
+//! - `sign --payload FILE` signs an unsigned payload (JSON as docs/contracts.md's "Status document" describes it) with a
 //!   local key or a KMS key and prints the envelope.
 //! - `verify --document FILE|s3://B/K --public-key PEM` checks a document exactly as the tray does (signature,
 //!   key id, payload rules, expiry, and with `--highest-seen N` replay) and prints the verified payload; exit 2
