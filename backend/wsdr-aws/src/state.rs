@@ -210,16 +210,27 @@ impl StateStore {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<ReconcileState, AwsError> {
-        serde_json::from_slice(bytes).map_err(|error| AwsError {
+        decode_state(bytes).map_err(|reason| AwsError {
             operation: "s3:GetObject",
             code: None,
             message: format!(
-                "the reconcile state {} is not valid ({error}); fix or delete it (deleting restarts grace periods)",
+                "the reconcile state {} {reason}; fix or delete it (deleting restarts grace periods)",
                 self.location
             ),
             kind: ErrorKind::Rejected,
         })
     }
+}
+
+/// Reads a stored state, refusing another format version: a newer wsdr's state read by an older one (or the
+/// reverse) could lose grace periods or a lease.
+fn decode_state(bytes: &[u8]) -> Result<ReconcileState, String> {
+    let state: ReconcileState =
+        serde_json::from_slice(bytes).map_err(|error| format!("is not valid ({error})"))?;
+    if state.version != VERSION {
+        return Err(format!("has format version {}, this wsdr reads {VERSION}", state.version));
+    }
+    Ok(state)
 }
 
 impl Held {
@@ -237,5 +248,25 @@ impl ReconcileState {
             .iter()
             .filter_map(|(key, time)| Some((UserKey::new(key).ok()?, *time)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_format_version_is_refused_not_misread() {
+        let current =
+            serde_json::to_vec(&ReconcileState { version: VERSION, ..ReconcileState::default() })
+                .unwrap();
+        assert!(decode_state(&current).is_ok());
+        let newer = serde_json::to_vec(&ReconcileState {
+            version: VERSION + 1,
+            ..ReconcileState::default()
+        })
+        .unwrap();
+        assert!(decode_state(&newer).unwrap_err().contains("format version 2"));
+        assert!(decode_state(b"[]").unwrap_err().contains("not valid"));
     }
 }

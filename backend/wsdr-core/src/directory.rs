@@ -99,7 +99,7 @@ pub enum EntryRejectReason {
 
 /// The entries of a directory search that could not be read; returned instead of a desired set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{} entr{} could not be read; first: {}: {}", rejects.len(), if rejects.len() == 1 { "y" } else { "ies" }, rejects[0].dn, rejects[0].reason)]
+#[error("{} entr{} could not be read{}", rejects.len(), if rejects.len() == 1 { "y" } else { "ies" }, rejects.first().map(|r| format!("; first: {}: {}", r.dn, r.reason)).unwrap_or_default())]
 pub struct RejectedEntries {
     /// Every rejected entry (never empty).
     pub rejects: Vec<EntryReject>,

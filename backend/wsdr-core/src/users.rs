@@ -125,7 +125,7 @@ pub enum UsersFileError {
 
 /// The rows of a users list that could not be read; returned instead of a desired set.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{} row(s) could not be read; first: line {}: {}", rejects.len(), rejects[0].line, rejects[0].reason)]
+#[error("{} row(s) could not be read{}", rejects.len(), rejects.first().map(|r| format!("; first: line {}: {}", r.line, r.reason)).unwrap_or_default())]
 pub struct RejectedRows {
     /// Every rejected row (never empty).
     pub rejects: Vec<Reject>,

@@ -253,6 +253,8 @@ struct Work {
     own: Option<PendingAlert>,
     claimed: Vec<PendingAlert>,
     status: Option<StatusChange>,
+    /// The own alert already says that an unverifiable status object is being replaced.
+    forgery_alerted: bool,
 }
 
 /// Runs the failover state machine through the ports.
@@ -307,8 +309,13 @@ where
         signer_key_ring(&self.signer).await
     }
 
-    /// Reads the record; without one, a fresh state continuing the verified published document's sequence.
-    pub async fn load(&self, keys: &KeyRing, now: Timestamp) -> Result<Loaded, FailoverError> {
+    /// Reads the record; without one, a fresh state continuing the verified published document's sequence (which
+    /// needs the keys: without them, and without a record, nothing can be decided).
+    pub async fn load(
+        &self,
+        keys: Option<&KeyRing>,
+        now: Timestamp,
+    ) -> Result<Loaded, FailoverError> {
         match self.store.read(&self.record_location).await? {
             Some(object) => {
                 let record = FailoverRecord::from_json(&object.bytes).map_err(|error| {
@@ -320,6 +327,14 @@ where
                 Ok(Loaded { record, etag: Some(object.etag) })
             }
             None => {
+                let keys = keys.ok_or_else(|| {
+                    AwsError::new(
+                        "kms:GetPublicKey",
+                        ErrorKind::Transient,
+                        "there is no failover record yet, and the published status document cannot be judged \
+                         without the signer's public key",
+                    )
+                })?;
                 let current = self.status.read(keys, now).await?;
                 let published = current.sequence().unwrap_or(0);
                 Ok(Loaded { record: FailoverRecord::new(DrState::new(published)), etag: None })
@@ -352,11 +367,21 @@ where
         self.apply(&Input::Command(command), now).await
     }
 
+    /// The signer's key ring, or `None` (logged) when the signer cannot be reached: a signer outage must not keep
+    /// a transition from being committed and announced.
+    async fn keys_if_reachable(&self) -> Result<KeyRing, AwsError> {
+        let keys = self.keys().await;
+        if let Err(error) = &keys {
+            tracing::warn!(%error, "the signer's public key cannot be read; the admins' alerts go out regardless");
+        }
+        keys
+    }
+
     /// Applies one input: read, step, commit (conditional), then carry out the effects. See the module docs.
     pub async fn apply(&self, input: &Input, now: Timestamp) -> Result<Report, FailoverError> {
-        let keys = self.keys().await?;
+        let keys = self.keys_if_reachable().await;
         for attempt in 1..=COMMIT_ATTEMPTS {
-            let loaded = self.load(&keys, now).await?;
+            let loaded = self.load(keys.as_ref().ok(), now).await?;
             let before = &loaded.record.state;
             let step =
                 before.step(input, &self.config.policy, now).map_err(FailoverError::Refused)?;
@@ -412,12 +437,13 @@ where
             // A transition publishes its own status; a duplicate or an unchanged step catches up on a status that
             // an earlier invocation committed but did not publish (a Lambda retry of a failed invocation is exactly
             // that).
-            let status = match own {
-                Some(_) => record.state.last_status().cloned(),
-                None => self.lagging_status(&record.state, &keys, now).await,
+            let status = match (&own, &keys) {
+                (Some(_), _) => record.state.last_status().cloned(),
+                (None, Ok(keys)) => self.lagging_status(&record.state, keys, now).await,
+                (None, Err(_)) => None,
             };
-            let work = Work { own, claimed, status };
-            return self.carry_out(work, &keys, now, report).await;
+            let work = Work { own, claimed, status, forgery_alerted: false };
+            return self.carry_out(work, keys.as_ref(), now, report).await;
         }
         Err(self.too_many_races().into())
     }
@@ -426,9 +452,13 @@ where
     /// the object lags behind the state, and re-signs with the next sequence when the object is missing, does not
     /// verify, or expires within [`RENEW_WHEN_LEFT`](wsdr_core::failover::RENEW_WHEN_LEFT) of its validity.
     pub async fn refresh(&self, now: Timestamp) -> Result<Report, FailoverError> {
-        let keys = self.keys().await?;
+        let keys = match self.keys_if_reachable().await {
+            Ok(keys) => keys,
+            // Without the signer the document can wait; the admins' alerts cannot.
+            Err(error) => return self.deliver_due(now, error).await,
+        };
         for attempt in 1..=COMMIT_ATTEMPTS {
-            let loaded = self.load(&keys, now).await?;
+            let loaded = self.load(Some(&keys), now).await?;
             let current = self.status.read(&keys, now).await?;
             let state = &loaded.record.state;
             let mut report = Report::new("current", state, attempt);
@@ -484,8 +514,56 @@ where
                 record.pending.iter().find(|pending| pending.sequence == sequence).cloned()
             });
             report.alert = own.as_ref().map(|pending| pending.alert.clone());
-            let work = Work { own, claimed, status };
-            return self.carry_out(work, &keys, now, report).await;
+            let forgery_alerted = own.is_some();
+            let work = Work { own, claimed, status, forgery_alerted };
+            return self.carry_out(work, Ok(&keys), now, report).await;
+        }
+        Err(self.too_many_races().into())
+    }
+
+    /// The refresh while the signer is unreachable: delivers the alerts that are due, then reports the signer's
+    /// error (the document is renewed by a later refresh).
+    async fn deliver_due(
+        &self,
+        now: Timestamp,
+        signer_error: AwsError,
+    ) -> Result<Report, FailoverError> {
+        for attempt in 1..=COMMIT_ATTEMPTS {
+            let Some(object) = self.store.read(&self.record_location).await? else {
+                return Err(signer_error.into());
+            };
+            let mut record = FailoverRecord::from_json(&object.bytes).map_err(|error| {
+                FailoverError::BadRecord {
+                    location: self.record_location.clone(),
+                    reason: error.to_string(),
+                }
+            })?;
+            let report = Report::new("current", &record.state, attempt);
+            let claimed = record.claim_due(now, None);
+            if claimed.is_empty() {
+                return Err(signer_error.into());
+            }
+            match self.commit(&record, Some(&object.etag)).await {
+                Ok(()) => {}
+                Err(error) if error.kind == ErrorKind::PreconditionFailed => {
+                    self.pause.after_lost_race(attempt).await;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            }
+            let work = Work { own: None, claimed, status: None, forgery_alerted: false };
+            let outcome = self.carry_out(work, Err(&signer_error), now, report).await;
+            return match outcome {
+                Ok(report) => Err(FailoverError::Incomplete {
+                    report: Box::new(report),
+                    failures: vec![signer_error],
+                }),
+                Err(FailoverError::Incomplete { report, mut failures }) => {
+                    failures.push(signer_error);
+                    Err(FailoverError::Incomplete { report, failures })
+                }
+                Err(other) => Err(other),
+            };
         }
         Err(self.too_many_races().into())
     }
@@ -516,7 +594,7 @@ where
     async fn carry_out(
         &self,
         work: Work,
-        keys: &KeyRing,
+        keys: Result<&KeyRing, &AwsError>,
         now: Timestamp,
         mut report: Report,
     ) -> Result<Report, FailoverError> {
@@ -549,10 +627,15 @@ where
             }
         }
         if let Some(change) = &work.status {
-            match self.publish_status(change, keys, now).await {
+            let published = match keys {
+                Ok(keys) => self.publish_status(change, keys, now).await,
+                Err(error) => Err(FailoverError::Aws(error.clone())),
+            };
+            match published {
                 Ok(published) => {
                     if let StatusWrite::Written { replaced_unverifiable: true, .. } =
                         published.write
+                        && !work.forgery_alerted
                     {
                         self.report_replaced_forgery(&published).await;
                     }

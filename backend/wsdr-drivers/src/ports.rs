@@ -75,3 +75,17 @@ pub fn precondition_after(etag: Option<&ETag>) -> Result<Precondition, AwsError>
         Some(etag) => Ok(Precondition::Matches(etag.clone())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conditional_write_needs_a_real_entity_tag() {
+        assert_eq!(precondition_after(None).unwrap(), Precondition::Absent);
+        let etag = ETag("\"abc\"".to_owned());
+        assert_eq!(precondition_after(Some(&etag)).unwrap(), Precondition::Matches(etag));
+        // Defect: a missing ETag became an empty If-Match, which protects nothing.
+        assert!(precondition_after(Some(&ETag(String::new()))).is_err());
+    }
+}

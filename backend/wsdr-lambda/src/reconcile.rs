@@ -350,15 +350,43 @@ impl Handler {
                 println!("{metrics}");
             }
         }
-        if let (Some(alerts), Some(alert)) = (&self.alerts, attention_alert(&report))
-            && let Err(error) = alerts.publish(&alert).await
-        {
-            tracing::error!(%error, "could not alert the admins");
+        if let (Some(alerts), Some(alert)) = (&self.alerts, attention_alert(&report)) {
+            // The admins must hear of a blocked run or failed operations: a few tries, then the invocation fails
+            // (Lambda retries it; the run is idempotent, and its report is already saved).
+            let mut last_error = None;
+            for attempt in 0..ALERT_ATTEMPTS {
+                if attempt > 0 {
+                    tokio::time::sleep(std::time::Duration::from_secs(1 << attempt)).await;
+                }
+                match alerts.publish(&alert).await {
+                    Ok(_) => {
+                        last_error = None;
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, attempt, "could not alert the admins");
+                        last_error = Some(error);
+                    }
+                }
+            }
+            if let Some(error) = last_error {
+                tracing::error!(%error, "the admins' alert was not delivered; failing the invocation so that it is retried");
+                return Err(diagnostic(
+                    "AlertNotDelivered",
+                    format!(
+                        "run {} needs the admins' attention, but the alert failed: {error}",
+                        report.run_id
+                    ),
+                ));
+            }
         }
         serde_json::to_value(&report)
             .map_err(|error| diagnostic("Serialization", error.to_string()))
     }
 }
+
+/// Attempts at the admins' alert before the invocation fails.
+const ALERT_ATTEMPTS: u32 = 3;
 
 impl Handler {
     /// The users source that scheduled and direct runs read: the directory when configured, else the export.

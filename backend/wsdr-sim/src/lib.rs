@@ -466,6 +466,93 @@ fn final_checks(world: &World, observer: &mut Observer, now: Timestamp) -> Resul
     }
 }
 
+/// One simulated deployment for scripted scenarios: invocations run one at a time, faults as the world's rates say.
+#[derive(Debug)]
+pub struct Deployment {
+    /// The world.
+    pub world: World,
+    signer: Arc<LocalSigner>,
+    config: FailoverConfig,
+    keys: KeyRing,
+    invocations: usize,
+}
+
+impl Deployment {
+    /// A fresh deployment (manual failover) whose faults follow `rates`, drawn from `seed`.
+    pub fn new(seed: u64, rates: FaultRates) -> Deployment {
+        let signer = Arc::new(
+            LocalSigner::from_secret_bytes(
+                KeyId::parse("wsdr-status").unwrap_or_else(|_| unreachable!("a fixed key id")),
+                &[42; 32],
+            )
+            .unwrap_or_else(|_| unreachable!("a fixed, valid secret")),
+        );
+        let mut keys = KeyRing::new();
+        keys.insert(signer.key_id().clone(), signer.public_key())
+            .unwrap_or_else(|_| unreachable!("one key"));
+        Deployment {
+            world: World::new(seed, rates),
+            signer,
+            config: config(false),
+            keys,
+            invocations: 0,
+        }
+    }
+
+    /// Runs one invocation to its end; `None` when it died.
+    pub fn run(
+        &mut self,
+        operation: Operation,
+        now: Timestamp,
+    ) -> Option<Result<Report, FailoverError>> {
+        self.invocations += 1;
+        let (_, mut task) =
+            spawn(&self.world, self.invocations, &self.signer, &self.config, operation, now);
+        let mut context = Context::from_waker(Waker::noop());
+        loop {
+            match task.future.as_mut().poll(&mut context) {
+                Poll::Ready(outcome) => return Some(outcome),
+                Poll::Pending if self.world.crashed(task.invocation) => return None,
+                Poll::Pending => {}
+            }
+        }
+    }
+
+    /// What the status object holds, judged with the deployment's key.
+    pub fn published(&self, now: Timestamp) -> Published {
+        let object = self.world.object(&S3Location::new(BUCKET, STATUS_KEY)).map(|bytes| {
+            wsdr_drivers::object::Object {
+                bytes,
+                etag: wsdr_drivers::object::ETag("\"scenario\"".to_owned()),
+                last_modified: None,
+            }
+        });
+        judge(object.as_ref(), &self.keys, now).published
+    }
+
+    /// The failover record, if one was committed.
+    pub fn record(&self) -> Option<FailoverRecord> {
+        let location =
+            S3Location::new(BUCKET, wsdr_drivers::failover::record_key(&self.config.state_prefix));
+        self.world.object(&location).and_then(|bytes| FailoverRecord::from_json(&bytes).ok())
+    }
+
+    /// Every alert SNS accepted, in order.
+    pub fn deliveries(&self) -> Vec<AdminAlert> {
+        self.world.lock().deliveries.iter().map(|delivery| delivery.alert.clone()).collect()
+    }
+
+    /// Plants a status document signed by another key with the largest sequence (a stray or forged object).
+    pub fn plant_forged_status(&self) {
+        self.world.plant(&S3Location::new(BUCKET, STATUS_KEY), forged_document());
+    }
+}
+
+/// The time a scenario starts at, plus `seconds`.
+pub fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_second(EPOCH + seconds).unwrap_or_else(|_| unreachable!("within range"))
+}
+
 fn spawn(
     world: &World,
     invocation: usize,

@@ -61,6 +61,8 @@ pub struct WorldState {
     pub calls: BTreeMap<&'static str, u64>,
     /// Faults injected, by kind.
     pub faults: BTreeMap<&'static str, u64>,
+    /// Scripted failures: the next calls of an operation that fail, whatever the rates.
+    scripted: BTreeMap<&'static str, u32>,
 }
 
 /// The shared world.
@@ -89,6 +91,7 @@ impl World {
             next_etag: 1,
             calls: BTreeMap::new(),
             faults: BTreeMap::new(),
+            scripted: BTreeMap::new(),
         })))
     }
 
@@ -115,6 +118,11 @@ impl World {
         self.lock().faults_on = on;
     }
 
+    /// The next `count` calls of `operation` (e.g. `sns:Publish`) fail before having any effect.
+    pub fn fail_next(&self, operation: &'static str, count: u32) {
+        self.lock().scripted.insert(operation, count);
+    }
+
     /// Whether `invocation` died.
     pub fn crashed(&self, invocation: usize) -> bool {
         self.lock().crashed.contains(&invocation)
@@ -123,6 +131,13 @@ impl World {
     fn roll(&self, operation: &'static str, invocation: usize, signer: bool) -> Roll {
         let mut world = self.lock();
         *world.calls.entry(operation).or_default() += 1;
+        if let Some(left) = world.scripted.get_mut(operation)
+            && *left > 0
+        {
+            *left -= 1;
+            *world.faults.entry("scripted").or_default() += 1;
+            return Roll::FailBefore;
+        }
         if !world.faults_on {
             return Roll::Proceed;
         }

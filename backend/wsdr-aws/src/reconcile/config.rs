@@ -295,6 +295,28 @@ mod tests {
     }
 
     #[test]
+    fn a_run_that_can_terminate_needs_the_lock_and_the_failover_record() {
+        // Defect: a live run without state and with grace 0 terminated without the lock or the DR-in-use guard.
+        let no_state = |limits: Limits, dry_run: bool| Settings {
+            state_prefix: None,
+            limits,
+            dry_run,
+            ..good()
+        };
+        let grace_zero = Limits { grace_days: 0, ..Limits::RECOMMENDED };
+        let error = no_state(grace_zero, false).validate().unwrap_err().to_string();
+        assert!(error.contains("--state") && error.contains("WSDR_STATE_BUCKET"), "{error}");
+        // A dry run, a grace period (which never elapses without state) or terminations forbidden cannot terminate.
+        assert!(no_state(grace_zero, true).validate().is_ok());
+        assert!(no_state(Limits::RECOMMENDED, false).validate().is_ok());
+        assert!(
+            no_state(Limits { max_terminate_percent: 0, ..grace_zero }, false).validate().is_ok()
+        );
+        let config = Settings { limits: grace_zero, ..good() }.validate().unwrap();
+        assert!(config.state.is_some() && config.failover_record.is_some());
+    }
+
+    #[test]
     fn every_bad_setting_is_named_at_once() {
         let settings = Settings {
             directory_id: "D-123".to_owned(),

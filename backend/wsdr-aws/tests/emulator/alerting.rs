@@ -211,7 +211,7 @@ async fn a_primary_issue_alerts_admins_and_failover_publishes_a_verifiable_docum
     assert_eq!(kinds, ["recovered", "failback_declared"]);
     let verified = verify(&setup.status_bytes().await, &keys, None, later).unwrap();
     assert_eq!((verified.payload().sequence, verified.payload().state), (4, State::Normal));
-    let record = driver.load(&driver.keys().await.unwrap(), now()).await.unwrap();
+    let record = driver.load(Some(&driver.keys().await.unwrap()), now()).await.unwrap();
     assert!(record.record.pending.is_empty(), "delivered effects are cleared");
 }
 
@@ -343,7 +343,7 @@ async fn refresh_renews_before_expiry_and_dead_invocations_are_caught_up() {
     setup.queue.expect(0);
 
     // An invocation committed a transition and died before its effects: a later one carries them out.
-    let loaded = driver.load(&driver.keys().await.unwrap(), now()).await.unwrap();
+    let loaded = driver.load(Some(&driver.keys().await.unwrap()), now()).await.unwrap();
     let message = Message::new("Maintenance", "Tonight.").unwrap();
     let step = loaded
         .record
@@ -381,6 +381,12 @@ async fn refresh_renews_before_expiry_and_dead_invocations_are_caught_up() {
     assert_eq!(verified.payload().sequence, 3);
     assert_eq!(verified.payload().message.title(), "Maintenance");
     assert!(
-        driver.load(&driver.keys().await.unwrap(), now()).await.unwrap().record.pending.is_empty()
+        driver
+            .load(Some(&driver.keys().await.unwrap()), now())
+            .await
+            .unwrap()
+            .record
+            .pending
+            .is_empty()
     );
 }

@@ -212,7 +212,7 @@ fn show(args: &ShowArgs) -> Result<(), Failure> {
             _ => driver.keys().await.map_err(failure)?,
         };
         let current = judge(object.as_ref(), &keys, now);
-        let loaded = driver.load(&keys, now).await.map_err(driver_failure)?;
+        let loaded = driver.load(Some(&keys), now).await.map_err(driver_failure)?;
         let state = &loaded.record.state;
         let (verification, expires_at) = match &current.published {
             Published::Absent => (Value::Null, None),
