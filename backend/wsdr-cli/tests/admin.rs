@@ -184,6 +184,23 @@ fn a_primary_issue_alerts_admins_and_failover_publishes_a_document_that_verifies
     );
     assert!(stderr.contains("rejected"), "{stderr}");
 
+    // A body the status document cannot carry (a tab) is refused before anything is committed (defect: the
+    // state machine accepted it, committed, and then nothing could be published or announced).
+    let stderr =
+        fails(&env.wsdr(&["alert", "--title", "Heads up", "--body", "Step 1:\tlog off"]), 2);
+    assert!(stderr.contains("control character"), "{stderr}");
+    let shown: Value = serde_json::from_str(&ok(&env.wsdr(&[
+        "status",
+        "show",
+        "--public-key",
+        public.to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert_eq!(
+        (shown["last_sequence"].as_u64(), shown["published"]["sequence"].as_u64()),
+        (Some(2), Some(2))
+    );
+
     // A contradictory command is refused (exit 3) and changes nothing.
     let stderr = fails(&env.wsdr(&["failover"]), 3);
     assert!(stderr.contains("already declared") && stderr.contains("wsdr failback"), "{stderr}");
