@@ -9,8 +9,9 @@
 #
 # wixl (Debian's msitools) builds the MSI from wsdr.wxs; msibuild then adds what wixl cannot write: the
 # shortcut's AppUserModelID (MsiShortcutProperty.idt), the ProgramData ACL (MsiLockPermissionsEx.idt), the
-# policy components' conditions and the StopTray custom action. Only the files named here are staged, so
-# nothing else lying beside the exes (the test-only bcryptprimitives.dll shim, say) can enter the package.
+# policy components' conditions, same-version upgrades and the StopTray custom action. Only the files named
+# here are staged, so nothing else lying beside the exes (the test-only bcryptprimitives.dll shim, say) can
+# enter the package.
 # Needs: wixl, msitools (msibuild, msiinfo). Prints the MSI's path on stdout.
 set -euo pipefail
 
@@ -65,6 +66,12 @@ cp "$here/wsdr.wxs" "$here/MsiShortcutProperty.idt" "$here/MsiLockPermissionsEx.
   # The public key's value name is a property, unknown at uninstall time: the component also owns the
   # PublicKeys key itself (Name "-": removed with its values when the component is uninstalled).
   msibuild wsdr.msi -q "INSERT INTO \`Registry\` (\`Registry\`, \`Root\`, \`Key\`, \`Name\`, \`Component_\`) VALUES ('PolicyPublicKeysKey', 2, 'SOFTWARE\\Policies\\wsdr\\PublicKeys', '-', 'PolicyPublicKey')"
+  # A build of the same version replaces the installed one (WiX's AllowSameVersionUpgrades, which wixl lacks):
+  # the upgrade row's VersionMax becomes inclusive (1 migrate features + 512 VersionMaxInclusive). Each build
+  # has a new ProductCode, so without this two builds of one version would both stay installed.
+  # (Attributes is part of the table's key: delete the row and insert it again.)
+  msibuild wsdr.msi -q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\` = 'WIX_UPGRADE_DETECTED'"
+  msibuild wsdr.msi -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('{F4B1B240-87E1-4467-ADBF-2C12AB491A5F}', '$version', 513, 'WIX_UPGRADE_DETECTED')"
   # StopTray: type 34 (exe, working directory INSTALLDIR) + 64 (ignore its exit code) + 1024 (deferred)
   # + 2048 (as SYSTEM, so it reaches every session's tray) = 3170, right after InstallInitialize.
   msibuild wsdr.msi -q "INSERT INTO \`CustomAction\` (\`Action\`, \`Type\`, \`Source\`, \`Target\`) VALUES ('StopTray', 3170, 'INSTALLDIR', '\"[System64Folder]taskkill.exe\" /F /IM wsdr-tray.exe')"

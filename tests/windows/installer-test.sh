@@ -32,13 +32,14 @@ cli_name=${WSDR_TRAY_CLI_EXE:-wsdr-tray-cli.exe}
 work=$target/windows-installer-test
 failures=0
 
+exec 3>&1 # durations go to the terminal even when a timed command's output is redirected
 now_ms() { date +%s%3N; }
 timed() { # timed LABEL CMD...: runs CMD, prints its duration; returns its status
   local label=$1 start status=0
   shift
   start=$(now_ms)
   "$@" || status=$?
-  printf '     %-48s %6d ms (exit %d)\n' "$label" $(($(now_ms) - start)) "$status"
+  printf '     %-48s %6d ms (exit %d)\n' "$label" $(($(now_ms) - start)) "$status" >&3
   return "$status"
 }
 ok() { printf 'ok   %s\n' "$1"; }
@@ -90,16 +91,18 @@ echo "==> build the MSI"
 msi=$work/wsdr-x64.msi
 timed "build-installer.sh (wixl + msibuild)" desktop/windows/build-installer.sh "$tray_exe" "$cli_exe" "$msi" >/dev/null
 printf '     %-48s %9d bytes\n' "$(basename "$msi")" "$(stat -c %s "$msi")"
-table() { msiinfo export "$msi" "$1" | tail -n +4; }
+table() { msiinfo export "$msi" "$1" | tr -d '\r' | tail -n +4; } # rows of an MSI table, tab-separated
+has_row() { table "$1" | grep -qxF -- "$2"; }
+tab=$'\t'
 expect "the MSI holds exactly wsdr-tray.exe, $cli_name, WebView2Loader.dll" \
   test "$(table File | cut -f3 | sort | tr '\n' ' ')" = "$(printf '%s\n' WebView2Loader.dll "$cli_name" wsdr-tray.exe | sort | tr '\n' ' ')"
 expect_not "the test-only bcryptprimitives.dll shim is not in the MSI" bash -c "msiinfo export '$msi' File | grep -qi bcryptprimitives"
-expect "per-machine (ALLUSERS=1), 64-bit package" \
-  bash -c "msiinfo export '$msi' Property | grep -qx \$'ALLUSERS\t1' && msiinfo suminfo '$msi' | grep -q 'Template: x64;'"
+expect "per-machine (ALLUSERS=1)" has_row Property "ALLUSERS${tab}1"
+expect "a 64-bit package" bash -c "msiinfo suminfo '$msi' | grep -qx 'Template: x64;1033'"
 expect "the Start-menu shortcut carries System.AppUserModel.ID = wsdr.tray (MsiShortcutProperty)" \
-  bash -c "msiinfo export '$msi' MsiShortcutProperty | grep -qx \$'TrayStartMenuAumid\tTrayStartMenu\t{9F4C2855-9F79-4B39-A8D0-E1D42DE1D5F3}, 5\twsdr.tray'"
+  has_row MsiShortcutProperty "TrayStartMenuAumid${tab}TrayStartMenu${tab}{9F4C2855-9F79-4B39-A8D0-E1D42DE1D5F3}, 5${tab}wsdr.tray"
 expect "ProgramData\\wsdr gets a protected ACL: SYSTEM, Administrators full; Users read (MsiLockPermissionsEx)" \
-  bash -c "msiinfo export '$msi' MsiLockPermissionsEx | grep -qx \$'ProgramDataAcl\tPROGRAMDATADIR\tCreateFolder\tO:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)\t'"
+  has_row MsiLockPermissionsEx "ProgramDataAcl${tab}PROGRAMDATADIR${tab}CreateFolder${tab}O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)${tab}"
 expect "the policy values the MSI writes are the contract's" tests/windows/check-admx.py --msi "$msi" >/dev/null
 product_code=$(table Property | awk -F'\t' '$1 == "ProductCode" {print $2}')
 
@@ -200,7 +203,7 @@ echo "     shortcut: $(shortcuts | sed "s|$c/||")"
 expect "autostart for every user: HKLM Run\\wsdr = \"C:\\Program Files\\wsdr\\wsdr-tray.exe\"" \
   bash -c "wine reg query '$run_key' /v wsdr | tr -d '\r' | grep -q 'REG_SZ *\"C:\\\\Program Files\\\\wsdr\\\\wsdr-tray.exe\"'"
 expect "Add/Remove Programs entry (HKLM Uninstall\\$product_code, DisplayName wsdr)" \
-  bash -c "wine reg query '$uninstall_key' /v DisplayName | grep -q 'REG_SZ *wsdr'"
+  bash -c "wine reg query '$uninstall_key' /v DisplayName | tr -d '\r' | grep -q 'REG_SZ *wsdr\$'"
 expect "%ProgramData%\\wsdr exists" test -d "$program_data"
 echo "     (wine 8's msi does not apply MsiLockPermissionsEx nor MsiShortcutProperty: ACL and AUMID are checked in the package above)"
 expect_not "no policy values without install properties" reg_has "$policy_key"
@@ -218,7 +221,24 @@ $(cat "$work/signing.pub.pem")
 EOF
 expect "the installed console exe reads %ProgramData%\\wsdr\\tray.toml and accepts the signed failover document" \
   status_is_failover programdata
-timed "msiexec /x $product_code /qn" wine msiexec /x "$product_code" /qn /l*v "$(winepath -w "$work/uninstall1.log")" \
+
+echo "==> upgrade: another build of the same version (new ProductCode) replaces the installed one"
+msi_rebuild=$work/wsdr-x64-rebuild.msi
+product_code_rebuild=$(python3 -c 'import uuid; print("{%s}" % str(uuid.uuid4()).upper())')
+cp "$msi" "$msi_rebuild"
+msibuild "$msi_rebuild" -q "UPDATE \`Property\` SET \`Value\` = '$product_code_rebuild' WHERE \`Property\` = 'ProductCode'"
+msibuild "$msi_rebuild" -s "Installation Database" wsdr "x64;1033" "$(python3 -c 'import uuid; print("{%s}" % str(uuid.uuid4()).upper())')"
+timed "msiexec /i wsdr-x64-rebuild.msi /qn" wine msiexec /i "$(winepath -w "$msi_rebuild")" /qn && status=0 || status=$?
+expect "exit 0" test "$status" -eq 0
+expect_not "the first build's uninstall entry is gone" reg_has "$uninstall_key"
+uninstall_key="HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\$product_code_rebuild"
+expect "the rebuild's uninstall entry is there" reg_has "$uninstall_key"
+expect "Program Files\\wsdr still holds the three files" \
+  test "$(installed_files)" = "$(printf '%s\n' WebView2Loader.dll "$cli_name" wsdr-tray.exe | sort | tr '\n' ' ')"
+expect "one shortcut" test "$(shortcuts | wc -l)" -eq 1
+expect "the admin's tray.toml survived the upgrade" test -f "$program_data/tray.toml"
+
+timed "msiexec /x $product_code_rebuild /qn" wine msiexec /x "$product_code_rebuild" /qn /l*v "$(winepath -w "$work/uninstall1.log")" \
   && status=0 || status=$?
 expect "exit 0" test "$status" -eq 0
 expect_not "Program Files\\wsdr is gone" test -e "$program_files"
@@ -252,8 +272,12 @@ expect_not "Program Files\\wsdr is gone" test -e "$program_files"
 expect_not "%ProgramData%\\wsdr is gone (it was empty)" test -e "$program_data"
 
 echo "==> WebView2: detected, reported, never downloaded"
-timed "msiexec /i /qn REQUIREWEBVIEW2=1 (no runtime)" wine msiexec /i "$(winepath -w "$msi")" /qn REQUIREWEBVIEW2=1 && status=0 || status=$?
-expect "refused with 1603 (launch condition)" test "$status" -eq 1603
+timed "msiexec /i /qn REQUIREWEBVIEW2=1 (no runtime)" wine msiexec /i "$(winepath -w "$msi")" /qn REQUIREWEBVIEW2=1 \
+  /l*v "$(winepath -w "$work/install-refused.log")" && status=0 || status=$?
+# 1603 (fatal error) arrives as 67 through wine: a Unix exit status keeps the low 8 bits (0x643 → 0x43).
+# (wine's log does not carry the condition's message; Windows shows and logs it.)
+expect "refused: exit 1603 (67 through wine), stopped by the launch conditions" \
+  bash -c "{ [ '$status' -eq 1603 ] || [ '$status' -eq 67 ]; } && grep -aq 'LaunchConditions. Return value [^1]' '$work/install-refused.log'"
 expect_not "nothing installed" test -e "$program_files"
 webview2_key='HKLM\SOFTWARE\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}'
 wine reg add "$webview2_key" /v pv /t REG_SZ /d 131.0.2903.70 /reg:32 /f >/dev/null 2>&1
