@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Type-checks the desktop crates' macOS code paths on Linux: `cargo check --target aarch64-apple-darwin`.
+# Type-checks the desktop crates' macOS code paths on Linux: `cargo clippy --target aarch64-apple-darwin`
+# (warnings are errors) on wsdr-desktop-core, wsdr-tray and, when present, wsdr-tray-cli.
 #
 # Only a type check: nothing is linked and nothing runs. The Rust code needs no Apple SDK for that, but
-# aws-lc-sys's build script compiles C even for `cargo check`, and there is no Apple SDK here. So its C is
-# compiled by Debian's clang for the Apple target against stand-ins: Debian's aarch64 glibc headers
-# (libc6-dev-arm64-cross) and three stub headers written below (TargetConditionals.h,
-# CommonCrypto/CommonRandom.h, sys/sysctl.h: declarations only). Those objects are never linked into
-# anything; a real macOS build uses the real SDK on a Mac.
+# three build scripts compile C or Objective-C even for a check, and there is no Apple SDK here:
+# - aws-lc-sys (the TLS provider's C): compiled by Debian's clang for the Apple target against stand-ins,
+#   Debian's aarch64 glibc headers (libc6-dev-arm64-cross) and three stub headers written below
+#   (TargetConditionals.h, CommonCrypto/CommonRandom.h, sys/sysctl.h: declarations only);
+# - mac-notification-sys and objc2-exception-helper (Objective-C against Cocoa): DOCS_RS=1 makes both skip
+#   their native part, as they do on docs.rs (no other build script in the tray's macOS tree reads it).
+# Those objects are never linked into anything; a real macOS build uses the real SDK on a Mac.
 #
-# Usage: tests/macos/check.sh [extra cargo args]
+# Usage: tests/macos/check.sh [extra cargo args, e.g. --all-targets]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -51,7 +54,10 @@ EOF
 export CC_aarch64_apple_darwin=clang
 export CFLAGS_aarch64_apple_darwin="--target=arm64-apple-macos11 -isystem $stubs -isystem /usr/aarch64-linux-gnu/include -U__nonnull -D_GNU_SOURCE"
 export SDKROOT=/ # cc-rs asks xcrun for the SDK otherwise
+export DOCS_RS=1
 
+packages=(-p wsdr-desktop-core -p wsdr-tray)
+[ -d desktop/wsdr-tray-cli ] && packages+=(-p wsdr-tray-cli)
 started=$(date +%s)
-cargo check --locked --target "$target_triple" -p wsdr-desktop-core "$@"
-echo "macOS type check (wsdr-desktop-core, $target_triple) passed in $(($(date +%s) - started)) s"
+cargo clippy --locked --target "$target_triple" "${packages[@]}" "$@" -- -D warnings
+echo "macOS type check (${packages[*]}, $target_triple) passed in $(($(date +%s) - started)) s"
