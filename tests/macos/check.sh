@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Type-checks the desktop crates' macOS code paths on Linux: `cargo clippy --target aarch64-apple-darwin`
-# (warnings are errors) on wsdr-desktop-core, wsdr-tray and, when present, wsdr-tray-cli.
+# --all-targets (warnings are errors) on wsdr-desktop-core, wsdr-tray and, when present, wsdr-tray-cli.
 #
 # Only a type check: nothing is linked and nothing runs. The Rust code needs no Apple SDK for that, but
 # three build scripts compile C or Objective-C even for a check, and there is no Apple SDK here:
@@ -11,7 +11,7 @@
 #   their native part, as they do on docs.rs (no other build script in the tray's macOS tree reads it).
 # Those objects are never linked into anything; a real macOS build uses the real SDK on a Mac.
 #
-# Usage: tests/macos/check.sh [extra cargo args, e.g. --all-targets]
+# Usage: tests/macos/check.sh [extra cargo args]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -59,5 +59,5 @@ export DOCS_RS=1
 packages=(-p wsdr-desktop-core -p wsdr-tray)
 [ -d desktop/wsdr-tray-cli ] && packages+=(-p wsdr-tray-cli)
 started=$(date +%s)
-cargo clippy --locked --target "$target_triple" "${packages[@]}" "$@" -- -D warnings
+cargo clippy --locked --target "$target_triple" "${packages[@]}" --all-targets "$@" -- -D warnings
 echo "macOS type check (${packages[*]}, $target_triple) passed in $(($(date +%s) - started)) s"

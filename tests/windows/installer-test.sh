@@ -113,13 +113,18 @@ unset DISPLAY # msiexec /qn and the console exe need no display
 timed "wineboot -i (a fresh prefix)" wineboot -i >/dev/null 2>&1
 wineserver -w
 c=$WINEPREFIX/drive_c
-cat >"$work/bcryptprimitives.c" <<'EOF'
+# The win tests' stand-in source when it is in the tree (tests/windows/run-tests.sh builds the same), else
+# the same ten lines here.
+shim_source=tests/windows/bcryptprimitives.c
+if [ ! -f "$shim_source" ]; then
+  shim_source=$work/bcryptprimitives.c
+  cat >"$shim_source" <<'EOF'
 /* Test-only: wine 8 lacks bcryptprimitives.dll!ProcessPrng, which Rust >= 1.78 std imports. Never shipped. */
 #include <windows.h>
 BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length); /* RtlGenRandom */
-BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
   while (length > 0) {
-    ULONG chunk = length > 0x40000000 ? 0x40000000 : (ULONG)length;
+    ULONG chunk = length > 0x10000000 ? 0x10000000 : (ULONG)length;
     if (!SystemFunction036(data, chunk)) return FALSE;
     data += chunk;
     length -= chunk;
@@ -127,7 +132,8 @@ BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
   return TRUE;
 }
 EOF
-x86_64-w64-mingw32-gcc -shared -O2 -o "$c/windows/system32/bcryptprimitives.dll" "$work/bcryptprimitives.c" -ladvapi32
+fi
+x86_64-w64-mingw32-gcc -shared -O2 -o "$c/windows/system32/bcryptprimitives.dll" "$shim_source" -ladvapi32
 
 key_id=wsdr-installer-test
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/signing.pem" 2>/dev/null
