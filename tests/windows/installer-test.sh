@@ -9,7 +9,8 @@
 #                  failover document served on loopback → msiexec /x {ProductCode} /qn → everything the
 #                  package installed is gone, the admin's tray.toml stays
 #   round trip 2   msiexec /i /qn STATUSURL= POLLINTERVALSECS= PUBLICKEYID= PUBLICKEY= → the policy values
-#                  (HKLM\SOFTWARE\Policies\wsdr) → --status with no tray.toml at all → uninstall removes them
+#                  (HKLM\SOFTWARE\Policies\wsdr) → --status with no tray.toml at all → the tray started (Xvfb)
+#                  → uninstall stops it and removes the values
 #   WebView2       REQUIREWEBVIEW2=1 refuses to install without the runtime (exit 1603, nothing installed);
 #                  with the EdgeUpdate client key present it installs and logs the version
 # Every step's duration is printed. A throwaway WINEPREFIX under the target directory; the test-only
@@ -55,7 +56,7 @@ expect_not() {
   if "$@"; then fail "$description"; else ok "$description"; fi
 }
 
-ensure_apt wixl msitools libxml2-utils wine wine64 gcc-mingw-w64-x86-64 openssl python3
+ensure_apt wixl msitools libxml2-utils wine wine64 gcc-mingw-w64-x86-64 openssl python3 xvfb
 
 echo "==> static checks: ADMX/ADML, macOS plists"
 expect "wsdr.admx and wsdr.adml are well-formed XML" \
@@ -182,8 +183,10 @@ installed_files() { (cd "$program_files" 2>/dev/null && ls | sort | tr '\n' ' ')
 
 # --status through the installed console exe: the document accepted, failover, the DR code.
 status_is_failover() {
-  local out=$work/status-$1.json
-  timed "$cli_name --status ($1)" wine "C:\\Program Files\\wsdr\\$cli_name" --status >"$out" 2>"$work/status-$1.err" || true
+  local out=$work/status-$1.json status=0
+  timed "$cli_name --status ($1)" wine "C:\\Program Files\\wsdr\\$cli_name" --status >"$out" 2>"$work/status-$1.err" \
+    || status=$?
+  [ "$status" -eq 0 ] || { echo "     exit $status: $(head -c 400 "$work/status-$1.err")"; return 1; }
   python3 - "$out" <<'EOF'
 import json, sys
 raw = open(sys.argv[1], encoding="utf-8", errors="replace").read()
@@ -271,8 +274,22 @@ if [ -f desktop/wsdr-desktop-core/src/policy.rs ]; then
 else
   echo "note desktop/wsdr-desktop-core/src/policy.rs is absent: --status from policy values not run"
 fi
+# A running tray (on a private Xvfb) is stopped by the uninstall's StopTray action, not left running from a
+# deleted folder (on Windows: no "files in use", no reboot).
+Xvfb -displayfd 5 -screen 0 800x600x24 5>"$work/display" >/dev/null 2>&1 &
+xvfb_pid=$!
+trap 'kill "$server_pid" "$xvfb_pid" 2>/dev/null || true; wineserver -k 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$work/display" ] && break; sleep 0.1; done
+(DISPLAY=:$(cat "$work/display") wine "C:\\Program Files\\wsdr\\wsdr-tray.exe" >"$work/tray.log" 2>&1 & echo $! >"$work/tray.pid")
+tray_pid=$(cat "$work/tray.pid")
+tray_runs() { tr '\0' ' ' <"/proc/$tray_pid/cmdline" 2>/dev/null | grep -q 'wsdr-tray.exe'; }
+for _ in $(seq 100); do tray_runs && break; sleep 0.1; done
+sleep 2 # past its start-up
+expect "the installed tray runs (pid $tray_pid)" tray_runs
 timed "msiexec /x $product_code /qn" wine msiexec /x "$product_code" /qn && status=0 || status=$?
 expect "exit 0" test "$status" -eq 0
+for _ in $(seq 50); do tray_runs || break; sleep 0.1; done
+expect_not "the tray was stopped by the uninstall" tray_runs
 expect_not "the policy values are gone (HKLM\\SOFTWARE\\Policies\\wsdr)" reg_has "$policy_key"
 expect_not "Program Files\\wsdr is gone" test -e "$program_files"
 expect_not "%ProgramData%\\wsdr is gone (it was empty)" test -e "$program_data"
