@@ -669,6 +669,21 @@ def readme_contract_users(readme_text: str) -> dict[str, set[str]]:
     return {name: {w.strip().lower() for w in used.split(",") if w.strip()} for name, used in rows}
 
 
+# The source of truth of the environment contract: the files whose `"WSDR_*"` literals each function's binary reads
+# (the failover configuration is shared by health and publish). A file that moves fails test_iam's guard.
+FAILOVER_CONFIG = "backend/wsdr-aws/src/failover.rs"
+CODE_ENVIRONMENT = {
+    "ReconcileFunction": ["backend/wsdr-lambda/src/reconcile.rs", "backend/wsdr-lambda/src/bin/reconcile.rs"],
+    "HealthFunction": ["backend/wsdr-lambda/src/bin/health.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
+    "PublishFunction": ["backend/wsdr-lambda/src/bin/publish.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
+}
+
+
+def code_reads(repo: Path) -> dict[str, set[str]]:
+    """WSDR_* variable -> the functions whose code reads it (CODE_ENVIRONMENT's files under `repo`)."""
+    return code_environment({fn: [(repo / f).read_text(encoding="utf-8") for f in files] for fn, files in CODE_ENVIRONMENT.items()})
+
+
 def code_environment(sources: dict[str, list[str]]) -> dict[str, set[str]]:
     """WSDR_* variable -> functions whose code reads it, from each function's source texts (string literals
     `"WSDR_..."`; a file's `#[cfg(test)]` part onwards is left out)."""

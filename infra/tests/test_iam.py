@@ -195,19 +195,11 @@ def test_environment_contract_matches_readme():
     assert cc.check_environment_contract(TEMPLATE, README) == []
 
 
-# The source of truth of the environment contract: the files whose `"WSDR_*"` literals each function's binary reads
-# (the failover configuration is shared by health and publish). A file that moves fails the guard below.
 REPO = INFRA.parent
-FAILOVER_CONFIG = "backend/wsdr-aws/src/failover.rs"
-CODE_ENVIRONMENT = {
-    "ReconcileFunction": ["backend/wsdr-lambda/src/reconcile.rs", "backend/wsdr-lambda/src/bin/reconcile.rs"],
-    "HealthFunction": ["backend/wsdr-lambda/src/bin/health.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
-    "PublishFunction": ["backend/wsdr-lambda/src/bin/publish.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
-}
 
 
 def code_reads() -> dict[str, set[str]]:
-    return cc.code_environment({fn: [(REPO / f).read_text(encoding="utf-8") for f in files] for fn, files in CODE_ENVIRONMENT.items()})
+    return cc.code_reads(REPO)
 
 
 def test_each_function_gets_exactly_the_variables_its_code_reads():
