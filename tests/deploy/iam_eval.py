@@ -140,19 +140,25 @@ def statements(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for d in documents for s in _list(d.get("Statement", []))]
 
 
+def applies(st: dict[str, Any], request: Request, resource: str) -> bool:
+    """Whether one statement applies to the request on one of its resources (action, resource, condition)."""
+    action = request.action.lower()
+    if "Action" in st and not any(fnmatch.fnmatchcase(action, a.lower()) for a in _list(st["Action"])):
+        return False
+    if "NotAction" in st and any(fnmatch.fnmatchcase(action, a.lower()) for a in _list(st["NotAction"])):
+        return False
+    if "Resource" in st and not any(r == "*" or _matches(r, resource) for r in _list(st["Resource"])):
+        return False
+    return _condition_holds(st.get("Condition") or {}, request.context)
+
+
 def allowed(request: Request, documents: list[dict[str, Any]]) -> tuple[bool, list[str]]:
     """Whether the role's identity policies allow the request (every resource), and the Sids that allowed it."""
     sids: list[str] = []
     for resource in request.resources:
         allowing = None
         for st in statements(documents):
-            if "Action" in st and not any(fnmatch.fnmatchcase(request.action.lower(), a.lower()) for a in _list(st["Action"])):
-                continue
-            if "NotAction" in st and any(fnmatch.fnmatchcase(request.action.lower(), a.lower()) for a in _list(st["NotAction"])):
-                continue
-            if "Resource" in st and not any(r == "*" or _matches(r, resource) for r in _list(st["Resource"])):
-                continue
-            if not _condition_holds(st.get("Condition") or {}, request.context):
+            if not applies(st, request, resource):
                 continue
             if st.get("Effect") == "Deny":
                 return False, []
