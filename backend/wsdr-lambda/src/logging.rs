@@ -121,8 +121,8 @@ where
     }
 }
 
-/// An event's fields: the last `message` is the event's text (the macro's format string comes after the named
-/// fields); an earlier field named `message` becomes `detail`.
+/// An event's fields: the first `message` is the event's text (`tracing` records the macro's format string
+/// first); a later field named `message` becomes `detail`.
 #[derive(Default)]
 struct Fields {
     message: Option<String>,
@@ -136,8 +136,10 @@ impl Fields {
                 Value::String(text) => text,
                 other => other.to_string(),
             };
-            if let Some(earlier) = self.message.replace(text) {
-                self.other.push(("detail".to_owned(), Value::String(earlier)));
+            if self.message.is_none() {
+                self.message = Some(text);
+            } else {
+                self.other.push(("detail".to_owned(), Value::String(text)));
             }
         } else {
             self.other.push((field.name().to_owned(), value));
