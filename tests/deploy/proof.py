@@ -390,6 +390,29 @@ def check_log_lines(function: Function) -> dict[str, int]:
     return counts
 
 
+def self_check_log_checker() -> None:
+    """The log check fails on the lines the functions printed before the logging fix (issue 15, defects 1 and 2):
+    no timestamp (Lambda files them as INFO), two message keys, an EMF line without a level."""
+
+    class Lines:
+        binary = "before-the-fix"
+
+        def __init__(self, line: str):
+            self.lines = [("stdout", line)]
+
+    good = '{"timestamp":"2026-12-04T10:00:00Z","level":"ERROR","target":"t","message":"refused event","detail":"x"}'
+    check_log_lines(Lines(good))  # type: ignore[arg-type]
+    for bad in ['{"level":"ERROR","fields":{"message":"refused event"},"target":"t"}',
+                '{"timestamp":"2026-12-04T10:00:00Z","level":"ERROR","fields":{"message":"a","message":"b"}}',
+                '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"Readiness":100}',
+                '{"timestamp":"2026-12-04T10:00:00Z","level":"INFO","_aws":{"Timestamp":1},"Readiness":100}']:
+        try:
+            check_log_lines(Lines(bad))  # type: ignore[arg-type]
+        except Failed:
+            continue
+        raise Failed(f"the log check accepts a line Lambda would drop or Logs Insights would misread: {bad}")
+
+
 def pem_public_key(kms: Any, key_id: str) -> str:
     der = kms.get_public_key(KeyId=key_id)["PublicKey"]
     body = base64.encodebytes(der).decode().replace("\n", "")
@@ -507,7 +530,7 @@ def run_proof(emu: Emulator, args: argparse.Namespace, timings: list, figures: l
             counts = check_log_lines(function)
             figures.append(f"log lines ({function.stack.mode} {function.binary}): {counts['lines']} checked, "
                            f"{counts['emf']} EMF, {counts['error']} ERROR, none dropped at any allowed LogLevel")
-    step("log lines against Lambda's log-level filter", timings)(logs)
+    step("log lines against Lambda's log-level filter", timings)(lambda: (self_check_log_checker(), logs()))
 
 
 def check_forwarder(emu: Emulator, stack: Stack, work: Path) -> None:
