@@ -69,5 +69,8 @@ tests/emulator/run-tests.sh -q
 step "infra: cfn-lint, checkov and the IAM invariant tests over the SAM templates"
 infra/check.sh
 
+step "deploy proof: the stack in the emulator (3 modes), the real bootstraps under a Runtime API, calls vs roles"
+tests/deploy/run.sh   # the bootstraps and wsdr that `cargo test --workspace` built; builds nothing
+
 step "done"
 echo "tests/run.sh passed in $(($(date +%s) - started)) s"

@@ -376,8 +376,16 @@ def check_role_scoping(template: dict[str, Any], s3_prefixes: dict[str, dict[str
                 service, _, verb = action.partition(":")
                 if service == "s3":
                     if verb == "listbucket":
-                        if not st.condition_value("s3:prefix"):
-                            errors.append(f"{st.where()}: {fn} s3:ListBucket without an s3:prefix condition")
+                        # ListBucket turns a GET of a missing key from 403 into 404 (S3 GetObject, "Permissions").
+                        # A GetObject carries no s3:prefix, so a prefix condition would silently cancel that.
+                        if st.condition_value("s3:prefix"):
+                            errors.append(f"{st.where()}: {fn} s3:ListBucket conditioned on s3:prefix: a GetObject "
+                                          "of a missing key is then 403, not 404")
+                        for resource in st.resources:
+                            bucket = refs_in(resource)
+                            if len(bucket) != 1 or not bucket <= set(buckets) or "/" in text_of(resource):
+                                errors.append(f"{st.where()}: {fn} s3:ListBucket on {text_of(resource)} (only the "
+                                              "ARNs of the buckets it reads)")
                         continue
                     for resource in st.resources:
                         text = text_of(resource)
@@ -659,6 +667,53 @@ def readme_contract_users(readme_text: str) -> dict[str, set[str]]:
     """WSDR_* name -> the "used by" column (second column) of the README's contract table, as lower-case words."""
     rows = re.findall(r"^\|\s*`(WSDR_[A-Z0-9_]+)`\s*\|([^|]*)\|", readme_text, flags=re.MULTILINE)
     return {name: {w.strip().lower() for w in used.split(",") if w.strip()} for name, used in rows}
+
+
+# The source of truth of the environment contract: the files whose `"WSDR_*"` literals each function's binary reads
+# (the failover configuration is shared by health and publish). A file that moves fails test_iam's guard.
+FAILOVER_CONFIG = "backend/wsdr-aws/src/failover.rs"
+CODE_ENVIRONMENT = {
+    "ReconcileFunction": ["backend/wsdr-lambda/src/reconcile.rs", "backend/wsdr-lambda/src/bin/reconcile.rs"],
+    "HealthFunction": ["backend/wsdr-lambda/src/bin/health.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
+    "PublishFunction": ["backend/wsdr-lambda/src/bin/publish.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
+}
+
+
+def code_reads(repo: Path) -> dict[str, set[str]]:
+    """WSDR_* variable -> the functions whose code reads it (CODE_ENVIRONMENT's files under `repo`)."""
+    return code_environment({fn: [(repo / f).read_text(encoding="utf-8") for f in files] for fn, files in CODE_ENVIRONMENT.items()})
+
+
+def code_environment(sources: dict[str, list[str]]) -> dict[str, set[str]]:
+    """WSDR_* variable -> functions whose code reads it, from each function's source texts (string literals
+    `"WSDR_..."`; a file's `#[cfg(test)]` part onwards is left out)."""
+    out: dict[str, set[str]] = {}
+    for fn, texts in sources.items():
+        for text in texts:
+            code = text.split("#[cfg(test)]", 1)[0]
+            for name in re.findall(r'"(WSDR_[A-Z0-9_]+)"', code):
+                out.setdefault(name, set()).add(fn)
+    return out
+
+
+def check_environment_matches_code(template: dict[str, Any], readme_text: str, code: dict[str, set[str]]) -> list[str]:
+    """Each function gets exactly the WSDR_* variables its code reads, and the README's "used by" column says so."""
+    errors = []
+    in_template = environment_variables(template)
+    all_functions = set(functions(template))
+    for name in sorted(set(in_template) | set(code)):
+        got, reads = in_template.get(name, set()), code.get(name, set())
+        for fn in sorted(reads - got):
+            errors.append(f"{name}: {fn}'s code reads it, the template does not set it for {fn}")
+        for fn in sorted(got - reads):
+            errors.append(f"{name}: set for {fn}, whose code never reads it")
+    for name, used_by in readme_contract_users(readme_text).items():
+        documented = all_functions if used_by == {"all"} else {
+            fn for fn in all_functions if {fn.lower(), fn.lower().removesuffix("function")} & used_by
+        }
+        if documented != code.get(name, set()):
+            errors.append(f"{name}: README says used by {sorted(used_by)}, the code of {sorted(code.get(name, set()))} reads it")
+    return errors
 
 
 def check_environment_contract(template: dict[str, Any], readme_text: str) -> list[str]:

@@ -7,6 +7,7 @@ checkers deliberately broken mini-templates, so every assertion is shown to fail
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ README = (INFRA / "README.md").read_text(encoding="utf-8")
 # and EC2 (the network interfaces of a function in a VPC) only with UsersSource=directory: see the "Users source"
 # tests below, which check each source's deployed stack.
 EXPORT_SERVICES = {
-    "ReconcileFunction": {"workspaces", "tag", "s3", "sns", "logs", "cloudwatch", "kms", "sqs"},
+    "ReconcileFunction": {"workspaces", "tag", "s3", "sns", "logs", "kms", "sqs"},
     "HealthFunction": {"s3", "sns", "kms", "logs", "sqs", "health"},
     "PublishFunction": {"s3", "sns", "kms", "logs", "sqs"},
 }
@@ -95,6 +96,54 @@ def test_function_roles_use_only_their_services():
     assert cc.check_function_services(TEMPLATE, ALLOWED_SERVICES) == []
 
 
+# Granted actions no code path calls, each with the reason it is granted (the Lambda service, S3 or SNS use them with
+# the function's role, or S3 needs them for an answer the code relies on). Everything else a function's role grants
+# must be an operation named in the code (`"service:Action"` literals of wsdr-aws and wsdr-lambda).
+USED_ON_THE_FUNCTIONS_BEHALF = {
+    "logs:createlogstream": "Lambda writes the function's logs with its role",
+    "logs:putlogevents": "Lambda writes the function's logs with its role",
+    "sqs:sendmessage": "Lambda parks failed asynchronous invocations in the dead-letter queue with the function's role",
+    "kms:decrypt": "S3 (SSE-KMS users bucket) and SNS (encrypted topic) use the data key on the caller's behalf",
+    "kms:generatedatakey": "S3 (SSE-KMS) and SNS (encrypted topic) use the data key on the caller's behalf",
+    "s3:listbucket": "S3 answers 404 instead of 403 for a missing key only with it (GetObject, Permissions)",
+    "kms:describekey": "WorkSpaces checks the volume encryption key with the caller's rights (VolumeEncryptionKeyArn)",
+    "kms:creategrant": "WorkSpaces creates a grant on the volume encryption key for each new WorkSpace",
+    "ec2:describenetworkinterfaces": "Lambda manages the VPC function's network interfaces with its role",
+    "ec2:describesubnets": "Lambda manages the VPC function's network interfaces with its role",
+    "ec2:createnetworkinterface": "Lambda manages the VPC function's network interfaces with its role",
+    "ec2:deletenetworkinterface": "Lambda manages the VPC function's network interfaces with its role",
+    "ec2:assignprivateipaddresses": "Lambda manages the VPC function's network interfaces with its role",
+    "ec2:unassignprivateipaddresses": "Lambda manages the VPC function's network interfaces with its role",
+}
+# The SDK's signing name differs from the IAM service prefix.
+IAM_PREFIX = {"tagging": "tag"}
+
+
+def code_operations() -> set[str]:
+    found = set()
+    for crate in ("backend/wsdr-aws/src", "backend/wsdr-lambda/src"):
+        for path in sorted((REPO / crate).rglob("*.rs")):
+            code = path.read_text(encoding="utf-8").split("#[cfg(test)]", 1)[0]
+            for service, action in re.findall(r'"([a-z0-9-]+):([A-Z][A-Za-z]+)"', code):
+                found.add(f"{IAM_PREFIX.get(service, service)}:{action}".lower())
+    return found
+
+
+@pytest.mark.parametrize("stack", ["export", "directory", "all options"])
+def test_function_roles_grant_only_what_the_code_calls_or_a_written_reason(stack):
+    template = {"export": EXPORT_STACK, "directory": DIRECTORY_STACK, "all options": ALL_OPTIONS_STACK}[stack]
+    called = code_operations()
+    assert {"workspaces:createworkspaces", "tag:getresources", "kms:sign", "health:describeevents"} <= called
+    unused = {
+        f"{fn}: {action}"
+        for fn in cc.functions(template)
+        for st in cc.role_statements(template, cc.function_role(template, fn))
+        for action in st.actions
+        if action not in called and action not in USED_ON_THE_FUNCTIONS_BEHALF
+    }
+    assert unused == set()
+
+
 def test_function_roles_are_scoped():
     assert cc.check_role_scoping(TEMPLATE, S3_PREFIXES) == []
 
@@ -144,6 +193,33 @@ def test_parameters_are_validated(template):
 
 def test_environment_contract_matches_readme():
     assert cc.check_environment_contract(TEMPLATE, README) == []
+
+
+REPO = INFRA.parent
+
+
+def code_reads() -> dict[str, set[str]]:
+    return cc.code_reads(REPO)
+
+
+def test_each_function_gets_exactly_the_variables_its_code_reads():
+    reads = code_reads()
+    # Guard: the scan finds the configuration reads (a moved reader would make this vacuous).
+    assert {"WSDR_STATE_BUCKET", "WSDR_DIRECTORY_ID", "WSDR_USERS_BUCKET"} <= set(reads)
+    assert reads["WSDR_STATUS_KEY_ID"] == {"HealthFunction", "PublishFunction"}
+    assert cc.check_environment_matches_code(TEMPLATE, README, reads) == []
+
+
+def test_the_code_contract_check_catches_a_variable_set_for_a_function_that_never_reads_it():
+    reads = code_reads()
+    broken = copy.deepcopy(TEMPLATE)
+    broken["Globals"]["Function"]["Environment"]["Variables"]["WSDR_DIRECTORY_ID"] = {"Ref": "DirectoryId"}
+    errors = cc.check_environment_matches_code(broken, README, reads)
+    assert "WSDR_DIRECTORY_ID: set for HealthFunction, whose code never reads it" in errors
+    del broken["Resources"]["ReconcileFunction"]["Properties"]["Environment"]["Variables"]["WSDR_BUNDLE_ID"]
+    assert "WSDR_BUNDLE_ID: ReconcileFunction's code reads it, the template does not set it for ReconcileFunction" in (
+        cc.check_environment_matches_code(broken, README, reads)
+    )
 
 
 def test_functions_are_built_from_the_workspace_with_cargo_lambda():
@@ -237,6 +313,16 @@ DIRECTORY = {
 DIRECTORY_WITHOUT_CA = {**DIRECTORY, "DirectoryCaBundleKey": ""}
 EXPORT_STACK = cc.deployed(TEMPLATE, EXPORT)
 DIRECTORY_STACK = cc.deployed(TEMPLATE, DIRECTORY)
+ALL_OPTIONS = {
+    **EXPORT,
+    "EnableHealthPoll": "true",
+    "AutoFailover": "true",
+    "VolumeEncryptionKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "StatusDomainName": "status.example.com",
+    "StatusCertificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "WorkspaceTags": "CostCenter=dr",
+}
+ALL_OPTIONS_STACK = cc.deployed(TEMPLATE, ALL_OPTIONS)
 DIRECTORY_VARIABLES = {
     "WSDR_USERS_LDAP_URL",
     "WSDR_LDAP_BIND_DN",
@@ -697,7 +783,8 @@ REGRESSIONS = {
     "wildcard action": ("services", lambda t: add_statement(t, {"Effect": "Allow", "Action": "s3:*", "Resource": {"Fn::Sub": "${Bucket.Arn}/users/*"}})),
     "s3 outside prefix": ("scoping", lambda t: statements(t)[3].update(Resource={"Fn::Sub": "${Bucket.Arn}/*"})),
     "s3 on bucket star": ("scoping", lambda t: statements(t)[3].update(Resource="*")),
-    "list bucket without prefix": ("scoping", lambda t: add_statement(t, {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": {"Fn::GetAtt": ["Bucket", "Arn"]}})),
+    "list bucket conditioned on a prefix": ("scoping", lambda t: add_statement(t, {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": {"Fn::GetAtt": ["Bucket", "Arn"]}, "Condition": {"StringLike": {"s3:prefix": ["users/*"]}}})),
+    "list another bucket": ("scoping", lambda t: add_statement(t, {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": {"Fn::GetAtt": ["OtherBucket", "Arn"]}})),
     "sns on *": ("scoping", lambda t: statements(t)[5].update(Resource="*")),
     "logs on *": ("scoping", lambda t: statements(t)[6].update(Resource="*")),
     "logs on another group": ("scoping", lambda t: statements(t)[6].update(Resource={"Fn::GetAtt": ["OtherLogs", "Arn"]})),

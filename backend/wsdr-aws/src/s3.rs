@@ -57,11 +57,7 @@ impl S3Store {
 
     /// Reads an object, or `None` when there is none.
     pub async fn get_if_exists(&self, location: &S3Location) -> Result<Option<Object>, AwsError> {
-        match self.get(location).await {
-            Ok(object) => Ok(Some(object)),
-            Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error),
-        }
+        if_exists(self.get(location).await, location)
     }
 
     /// Writes an object; [`ErrorKind::PreconditionFailed`] when its precondition does not hold.
@@ -97,19 +93,11 @@ impl S3Store {
 }
 
 impl ObjectStore for S3Store {
-    /// `GetObject`; a missing key is `None`. Without `s3:ListBucket` S3 answers a missing key with 403
-    /// AccessDenied instead of 404: that is read as absent too, which is safe for the drivers' objects because every
-    /// write after an absent read is `If-None-Match: *` (it cannot overwrite an object that could not be read).
+    /// `GetObject`; a missing key (404) is `None`. A 403 stays an error that names the `s3:ListBucket` grant
+    /// (see [`if_exists`]): read as absent it could hide a record that exists, such as the failover record whose
+    /// "DR in use" guards terminations.
     async fn read(&self, location: &S3Location) -> Result<Option<Object>, AwsError> {
-        match self.get(location).await {
-            Ok(object) => Ok(Some(object)),
-            Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
-            Err(error) if error.code.as_deref() == Some("AccessDenied") => {
-                tracing::debug!(%location, "GetObject answered AccessDenied: read as absent (no s3:ListBucket)");
-                Ok(None)
-            }
-            Err(error) => Err(error),
-        }
+        if_exists(self.get(location).await, location)
     }
 
     async fn write(
@@ -119,5 +107,61 @@ impl ObjectStore for S3Store {
         put: &Put<'_>,
     ) -> Result<ETag, AwsError> {
         self.put(location, bytes, put).await
+    }
+}
+
+/// A read's result as "the object, or none": 404 is "none". A 403 `AccessDenied` stays an error, because it may
+/// be a real permissions problem, but its message says what S3 does for a missing key when the caller lacks
+/// `s3:ListBucket` on the bucket (403 instead of 404; GetObject API reference, "Permissions").
+fn if_exists(
+    result: Result<Object, AwsError>,
+    location: &S3Location,
+) -> Result<Option<Object>, AwsError> {
+    match result {
+        Ok(object) => Ok(Some(object)),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(None),
+        Err(error) if error.code.as_deref() == Some("AccessDenied") => Err(AwsError {
+            message: format!(
+                "{}: reading {location}, which may simply not exist yet: S3 answers a missing key with 403 instead \
+                 of 404 unless the role has s3:ListBucket on arn:aws:s3:::{} (not conditioned on s3:prefix, which \
+                 a GetObject does not carry)",
+                error.message, location.bucket
+            ),
+            ..error
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_object_is_none_and_a_403_names_the_list_bucket_grant() {
+        let location: S3Location = "s3://state-bucket/state/failover/state.json".parse().unwrap();
+        let error = |code: &str, kind| AwsError {
+            operation: "s3:GetObject",
+            code: Some(code.to_owned()),
+            message: format!("{code}: ..."),
+            kind,
+        };
+        assert!(
+            if_exists(Err(error("NoSuchKey", ErrorKind::NotFound)), &location).unwrap().is_none()
+        );
+        let denied =
+            if_exists(Err(error("AccessDenied", ErrorKind::Rejected)), &location).unwrap_err();
+        assert_eq!(
+            (denied.kind, denied.code.as_deref()),
+            (ErrorKind::Rejected, Some("AccessDenied"))
+        );
+        assert!(denied.message.starts_with("AccessDenied: ..."), "{}", denied.message);
+        assert!(
+            denied.message.contains("s3:ListBucket on arn:aws:s3:::state-bucket"),
+            "{}",
+            denied.message
+        );
+        let other = if_exists(Err(error("SlowDown", ErrorKind::Throttled)), &location).unwrap_err();
+        assert_eq!(other.message, "SlowDown: ...");
     }
 }

@@ -344,11 +344,8 @@ impl Handler {
         if let Some(metrics) =
             metrics_document(&report, &self.config.metrics_namespace, self.clock.now())
         {
-            // EMF: CloudWatch extracts the metrics from this exact line on standard output.
-            #[allow(clippy::print_stdout)]
-            {
-                println!("{metrics}");
-            }
+            // EMF: CloudWatch extracts the metrics from this line on standard output; no log level filters it.
+            crate::logging::metrics(&metrics);
         }
         if let (Some(alerts), Some(alert)) = (&self.alerts, attention_alert(&report)) {
             // The admins must hear of a blocked run or failed operations: a few tries, then the invocation fails

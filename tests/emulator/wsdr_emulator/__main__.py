@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--exit-with-parent", action="store_true",
                    help="exit when the parent process dies (Linux: PR_SET_PDEATHSIG)")
     p.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    p.add_argument("--call-log", help="append one JSON line per AWS call to this file (caller's access key, "
+                   "service, operation, path, query, body)")
     p.add_argument("--version", action="version", version=f"wsdr_emulator {__version__}")
     return p.parse_args(argv)
 
@@ -112,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bad knob: {e}", file=sys.stderr)
         return 2
 
-    app = EmulatorApp(Knobs(defaults), log=lambda m: print(m, file=sys.stderr, flush=True))
+    app = EmulatorApp(Knobs(defaults), log=lambda m: print(m, file=sys.stderr, flush=True),
+                      call_log=args.call_log)
     server = make_server(args.host, args.port, app, threaded=True,
                          request_handler=MotoRequestHandler)
     # make_server has bound and is listening: connections queue from here on.

@@ -18,8 +18,10 @@ from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import __version__, workspaces
+from . import __version__, cfn, workspaces
 from .knobs import ConfigError, Counters, Knobs
+
+cfn.install()
 
 INTERNAL_HEADER = "HTTP_X_WSDR_INTERNAL"  # set by the emulator's own bootstrap calls
 CONTROL_PREFIX = "/_wsdr/"
@@ -163,8 +165,12 @@ def _aws_error(start_response: StartResponse, info: RequestInfo, status: int, co
 
 
 class EmulatorApp:
-    def __init__(self, knobs: Knobs, log: Callable[[str], None] | None = None):
+    def __init__(self, knobs: Knobs, log: Callable[[str], None] | None = None,
+                 call_log: str | None = None):
         self.knobs = knobs
+        # --call-log FILE: one JSON line per AWS call (who, what, on which request), for tests/deploy's IAM check.
+        self.call_log = open(call_log, "a", encoding="utf-8") if call_log else None  # noqa: SIM115
+        self.call_log_lock = threading.Lock()
         self.counters = Counters()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.base_url = ""  # set by the launcher once the port is known
@@ -184,6 +190,8 @@ class EmulatorApp:
             return self.dispatch(info, environ, start_response)
         key = info.key
         self.counters.add("calls", key)
+        if self.call_log is not None:
+            self._log_call(info, environ)
 
         delay = self.knobs.latency_for(info.service, info.op)
         if delay > 0:
@@ -225,6 +233,20 @@ class EmulatorApp:
         if status_box and status_box[0] >= 400:
             self.counters.add("errors", key)
         return result
+
+    def _log_call(self, info: RequestInfo, environ: dict[str, Any]) -> None:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        access_key = auth.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in auth else None
+        body = _read_body(environ)
+        line = json.dumps({
+            "access_key": access_key, "service": info.service, "operation": info.op, "region": info.region,
+            "method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO", ""),
+            "query": environ.get("QUERY_STRING", ""), "target": environ.get("HTTP_X_AMZ_TARGET"),
+            "body": body[:65536].decode("utf-8", "replace"),
+        })
+        with self.call_log_lock:
+            self.call_log.write(line + "\n")
+            self.call_log.flush()
 
     def _fault(self, start_response: StartResponse, info: RequestInfo,
                fault: dict[str, Any]) -> list[bytes]:
