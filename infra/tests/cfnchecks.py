@@ -671,7 +671,7 @@ def readme_contract_users(readme_text: str) -> dict[str, set[str]]:
 
 # The source of truth of the environment contract: the files whose `"WSDR_*"` literals each function's binary reads
 # (the failover configuration is shared by health and publish). A file that moves fails test_iam's guard.
-FAILOVER_CONFIG = "backend/wsdr-aws/src/failover.rs"
+FAILOVER_CONFIG = "backend/wsdr-drivers/src/failover.rs"
 CODE_ENVIRONMENT = {
     "ReconcileFunction": ["backend/wsdr-lambda/src/reconcile.rs", "backend/wsdr-lambda/src/bin/reconcile.rs"],
     "HealthFunction": ["backend/wsdr-lambda/src/bin/health.rs", "backend/wsdr-lambda/src/bin/common/mod.rs", FAILOVER_CONFIG],
