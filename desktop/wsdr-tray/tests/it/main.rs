@@ -18,3 +18,5 @@ mod support;
 mod tray_app;
 mod webdriver;
 mod window;
+#[cfg(windows)]
+mod wine;
