@@ -109,3 +109,14 @@ fn usage_errors() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", describe(&output));
     }
 }
+
+/// Issue 14, defect 3: the one-shot modes live in a console program on Windows.
+#[cfg(windows)]
+#[test]
+fn issue_14_the_one_shot_tool_is_a_console_program() {
+    let bytes = std::fs::read(BINARY).unwrap();
+    let pe = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[pe..pe + 4], b"PE\0\0");
+    let subsystem = u16::from_le_bytes([bytes[pe + 92], bytes[pe + 93]]);
+    assert_eq!(subsystem, 3, "wsdr-tray-cli.exe must be IMAGE_SUBSYSTEM_WINDOWS_CUI");
+}

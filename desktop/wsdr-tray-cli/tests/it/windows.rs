@@ -135,7 +135,7 @@ fn group_policy_is_the_highest_layer() {
         "{problems}"
     );
 
-    // Without the policy, the file's URL again.
-    assert_eq!(status()["state"], "ready");
+    // Without the policy, the file's URL again: its normal document follows the failover one.
+    assert_eq!(status()["state"], "recovered");
     assert!(decoy.counts().0 >= 1);
 }
