@@ -115,6 +115,11 @@ wineserver -w 2>/dev/null || true
 watcher=$!
 cargo test --locked --target "$triple" -p wsdr-tray --test tray wine:: -- --ignored --nocapture --test-threads 1
 wait "$watcher" || true
+# The failover icon (red, #C62828 as in icons/tray-failover.png) is on the display, in Wine's tray.
+red=$(convert "$artifacts/tray-failover-wine.png" -fuzz 15% -fill black +opaque '#C62828' \
+  -fill white -opaque '#C62828' -format '%[fx:round(mean*w*h)]' info:)
+echo "failover-red pixels on the screenshot: $red"
+[ "$red" -ge 50 ] || { echo "the red failover icon is not on the display (see $artifacts)" >&2; exit 1; }
 
 step "done"
 echo "windows artifacts in $artifacts:"
