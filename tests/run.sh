@@ -49,6 +49,9 @@ cargo test --workspace --locked --test sim -- --nocapture every_seed_keeps_every
 step "desktop: the tray under Xvfb (URL handler, tray icon and menu, D-Bus notifications, window via WebDriver)"
 tests/desktop/run-tests.sh
 
+step "windows: desktop crates cross-built for x86_64-pc-windows-gnu, clippy, tests under Wine (HKLM handler, policy, tray)"
+tests/windows/run-tests.sh
+
 step "benchmark: converge 1,000 users on the throttled emulator (calls and time beside the floor)"
 cargo bench --locked --workspace --bench converge --profile dev   # --workspace: the test build's features, no rebuild
 

@@ -1,9 +1,15 @@
 //! The tray configuration (docs/contracts.md "Tray configuration").
 //!
-//! Two stages, as ripgrep does it: every file is read into a [`RawConfig`] that mirrors the TOML
-//! verbatim (every key optional), the layers are merged (later files win, key by key, and
-//! `[public_keys]` entry by entry), and the result is validated once into a [`Config`] whose
-//! fields are already typed. Validation collects every problem, so an admin sees them all at once.
+//! Two stages, as ripgrep does it: every layer is read into a [`RawConfig`] that mirrors the TOML
+//! verbatim (every key optional), the [`Layers`] are merged by one pure rule, and the result is
+//! validated once into a [`Config`] whose fields are already typed. Validation collects every
+//! problem, so an admin sees them all at once.
+//!
+//! The layers, lowest first: the admins' file (`/etc/wsdr/tray.toml`, `%ProgramData%\wsdr\...`),
+//! the user's file, and on Windows the Group Policy registry key ([`crate::policy`]). The user
+//! may set `username` and `poll_interval_secs`, but never `status_url` or `[public_keys]` when an
+//! admins' layer sets them: what the tray trusts and where it looks are the admins' (the user's
+//! keys would otherwise be added to the trusted set). Policy wins over both files.
 //!
 //! ```toml
 //! status_url = "https://dr-status.example.com/status.json"
@@ -63,15 +69,6 @@ impl RawConfig {
         })
     }
 
-    /// This layer with `later` laid over it: `later`'s keys win; public keys merge by key id.
-    pub fn merged_with(mut self, later: RawConfig) -> RawConfig {
-        self.status_url = later.status_url.or(self.status_url);
-        self.username = later.username.or(self.username);
-        self.poll_interval_secs = later.poll_interval_secs.or(self.poll_interval_secs);
-        self.public_keys.extend(later.public_keys);
-        self
-    }
-
     /// Validates the merged layers. `os_login` is the OS login name, the default `username`.
     ///
     /// # Errors
@@ -113,6 +110,60 @@ impl RawConfig {
             }
             _ => Err(ConfigError { problems }),
         }
+    }
+}
+
+/// The configuration layers, each as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layers {
+    /// The admins' file.
+    pub system: RawConfig,
+    /// The user's file.
+    pub user: RawConfig,
+    /// Group Policy (Windows registry): the highest layer.
+    pub policy: RawConfig,
+}
+
+/// A user setting that an admins' layer overrules (logged, not an error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overruled {
+    /// The user's `status_url`.
+    StatusUrl,
+    /// The user's `[public_keys]`.
+    PublicKeys,
+}
+
+impl Layers {
+    /// Merges the layers: `status_url` and `[public_keys]` come from the highest admins' layer
+    /// (policy, then the admins' file) that sets them, and from the user's file only when no
+    /// admins' layer does (`[public_keys]` as a whole table, never entry by entry);
+    /// `poll_interval_secs` from policy, then the user, then the admins' file; `username` from
+    /// the user, then the admins' file. Also says which user settings were overruled.
+    pub fn merge(self) -> (RawConfig, Vec<Overruled>) {
+        let Self { system, user, policy } = self;
+        let mut overruled = Vec::new();
+        let admins_url = policy.status_url.or(system.status_url);
+        if user.status_url.is_some() && admins_url.is_some() && user.status_url != admins_url {
+            overruled.push(Overruled::StatusUrl);
+        }
+        let admins_keys =
+            if policy.public_keys.is_empty() { system.public_keys } else { policy.public_keys };
+        if !user.public_keys.is_empty()
+            && !admins_keys.is_empty()
+            && user.public_keys != admins_keys
+        {
+            overruled.push(Overruled::PublicKeys);
+        }
+        let merged = RawConfig {
+            status_url: admins_url.or(user.status_url),
+            username: policy.username.or(user.username).or(system.username),
+            poll_interval_secs: policy
+                .poll_interval_secs
+                .or(user.poll_interval_secs)
+                .or(system.poll_interval_secs),
+            public_keys: if admins_keys.is_empty() { user.public_keys } else { admins_keys },
+        };
+        (merged, overruled)
     }
 }
 
@@ -201,6 +252,14 @@ pub enum ConfigProblem {
         /// The places looked at, in order.
         looked_at: Vec<PathBuf>,
     },
+    /// A Group Policy value is not what the ADMX template writes.
+    #[error("{origin}: {detail}")]
+    Policy {
+        /// The registry value (`HKLM\\SOFTWARE\\Policies\\wsdr\\...`).
+        origin: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// `status_url` is missing.
     #[error("status_url is missing")]
     MissingStatusUrl,
@@ -286,39 +345,100 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Reads the configuration files (I/O): each path in order, a missing file skipped, later files
-/// winning; then validates. At least one file must exist.
+/// Where the configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sources {
+    /// `--config FILE`: this file alone (no other file, no policy).
+    Only(PathBuf),
+    /// The admins' file, the user's file (if a user directory is known), and the policy.
+    Layered {
+        /// The admins' file.
+        system: PathBuf,
+        /// The user's file.
+        user: Option<PathBuf>,
+    },
+}
+
+impl Sources {
+    /// The files, in layer order.
+    pub fn files(&self) -> Vec<PathBuf> {
+        match self {
+            Self::Only(file) => vec![file.clone()],
+            Self::Layered { system, user } => {
+                std::iter::once(system.clone()).chain(user.clone()).collect()
+            }
+        }
+    }
+}
+
+/// Reads one file (I/O): `Ok(None)` when it does not exist.
+fn read_layer(path: &Path) -> Result<Option<RawConfig>, ConfigProblem> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => RawConfig::parse(path, &text).map(Some),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => {
+            Err(ConfigProblem::Unreadable { origin: path.to_owned(), detail: error.to_string() })
+        }
+    }
+}
+
+/// Reads the configuration (I/O): the files of `sources` (a missing file skipped) and, for
+/// [`Sources::Layered`], the `policy` layer as read (`Ok(None)`: no policy); merges them with
+/// [`Layers::merge`] and validates. At least one file or a policy must exist.
 ///
 /// # Errors
-/// [`ConfigError`] with every unreadable file, syntax error and invalid value.
-pub fn load(paths: &[PathBuf], os_login: Option<&str>) -> Result<Config, ConfigError> {
-    let mut merged = RawConfig::default();
-    let mut found = false;
+/// [`ConfigError`] with every unreadable file or policy value, syntax error and invalid value.
+pub fn load(
+    sources: &Sources,
+    policy: Result<Option<RawConfig>, Vec<ConfigProblem>>,
+    os_login: Option<&str>,
+) -> Result<Config, ConfigError> {
     let mut problems = Vec::new();
-    for path in paths {
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
+    let mut found = false;
+    let mut read = |path: &Path| match read_layer(path) {
+        Ok(layer) => {
+            found |= layer.is_some();
+            layer.unwrap_or_default()
+        }
+        Err(problem) => {
+            found = true;
+            problems.push(problem);
+            RawConfig::default()
+        }
+    };
+    let mut layers = match sources {
+        Sources::Only(file) => Layers { system: read(file), ..Layers::default() },
+        Sources::Layered { system, user } => Layers {
+            system: read(system),
+            user: user.as_deref().map(&mut read).unwrap_or_default(),
+            policy: RawConfig::default(),
+        },
+    };
+    if matches!(sources, Sources::Layered { .. }) {
+        match policy {
+            Ok(Some(policy)) => {
                 found = true;
-                match RawConfig::parse(path, &text) {
-                    Ok(layer) => merged = merged.merged_with(layer),
-                    Err(problem) => problems.push(problem),
-                }
+                layers.policy = policy;
             }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
+            Ok(None) => {}
+            Err(policy_problems) => {
                 found = true;
-                problems.push(ConfigProblem::Unreadable {
-                    origin: path.clone(),
-                    detail: error.to_string(),
-                });
+                problems.extend(policy_problems);
             }
         }
     }
     if !found {
-        return Err(ConfigError::new(vec![ConfigProblem::NoFile { looked_at: paths.to_vec() }]));
+        return Err(ConfigError::new(vec![ConfigProblem::NoFile { looked_at: sources.files() }]));
     }
     if !problems.is_empty() {
         return Err(ConfigError::new(problems));
+    }
+    let (merged, overruled) = layers.merge();
+    for setting in overruled {
+        tracing::warn!(
+            ?setting,
+            "the user's setting is ignored: the admins' configuration sets it"
+        );
     }
     merged.validate(os_login)
 }
@@ -335,16 +455,93 @@ mod tests {
     }
 
     #[test]
-    fn later_layers_win_key_by_key() {
+    fn user_layer_wins_for_its_own_settings_only() {
         let system = raw(
             "status_url = \"https://a.example/s.json\"\npoll_interval_secs = 60\n[public_keys]\nk1 = \"x\"\n",
         );
-        let user = raw("username = \"jdoe\"\npoll_interval_secs = 30\n[public_keys]\nk2 = \"y\"\n");
-        let merged = system.merged_with(user);
+        let user = raw(
+            "status_url = \"https://evil.example/s.json\"\nusername = \"jdoe\"\npoll_interval_secs = 30\n[public_keys]\nk2 = \"y\"\n",
+        );
+        let (merged, overruled) = Layers { system, user, policy: RawConfig::default() }.merge();
         assert_eq!(merged.status_url.as_deref(), Some("https://a.example/s.json"));
         assert_eq!(merged.username.as_deref(), Some("jdoe"));
         assert_eq!(merged.poll_interval_secs, Some(30));
-        assert_eq!(merged.public_keys.keys().collect::<Vec<_>>(), ["k1", "k2"]);
+        assert_eq!(merged.public_keys.keys().collect::<Vec<_>>(), ["k1"]);
+        assert_eq!(overruled, [Overruled::StatusUrl, Overruled::PublicKeys]);
+    }
+
+    #[test]
+    fn user_layer_alone_is_enough_without_admins() {
+        let user = raw("status_url = \"https://u.example/s.json\"\n[public_keys]\nk2 = \"y\"\n");
+        let (merged, overruled) = Layers { user: user.clone(), ..Layers::default() }.merge();
+        assert_eq!(merged, user);
+        assert!(overruled.is_empty());
+    }
+
+    #[test]
+    fn policy_wins_over_both_files() {
+        let system = raw("status_url = \"https://a.example/s\"\n[public_keys]\nk1 = \"x\"\n");
+        let user = raw("poll_interval_secs = 30\n");
+        let policy = raw(
+            "status_url = \"https://p.example/s\"\npoll_interval_secs = 900\n[public_keys]\nkp = \"z\"\n",
+        );
+        let (merged, _) = Layers { system, user, policy }.merge();
+        assert_eq!(merged.status_url.as_deref(), Some("https://p.example/s"));
+        assert_eq!(merged.poll_interval_secs, Some(900));
+        assert_eq!(merged.public_keys.keys().collect::<Vec<_>>(), ["kp"]);
+    }
+
+    fn arb_layer() -> impl proptest::strategy::Strategy<Value = RawConfig> {
+        use proptest::prelude::*;
+        let url = proptest::option::of("[a-c]{1,2}");
+        let keys = proptest::collection::btree_map("k[1-3]", "[x-z]", 0..3);
+        (url.clone(), url, proptest::option::of(5u64..10), keys).prop_map(
+            |(status_url, username, poll_interval_secs, public_keys)| RawConfig {
+                status_url,
+                username,
+                poll_interval_secs,
+                public_keys,
+            },
+        )
+    }
+
+    proptest::proptest! {
+        /// Whatever the user writes, an admins' `status_url` or `[public_keys]` stands (the
+        /// policy's before the file's), and the user's own settings still apply.
+        #[test]
+        fn the_user_never_overrides_the_admins(
+            system in arb_layer(), user in arb_layer(), policy in arb_layer()
+        ) {
+            let layers = Layers { system: system.clone(), user: user.clone(), policy: policy.clone() };
+            let (merged, overruled) = layers.merge();
+            let admins_url = policy.status_url.clone().or(system.status_url.clone());
+            if admins_url.is_some() {
+                proptest::prop_assert_eq!(&merged.status_url, &admins_url);
+            } else {
+                proptest::prop_assert_eq!(&merged.status_url, &user.status_url);
+            }
+            let admins_keys = if policy.public_keys.is_empty() { &system.public_keys } else { &policy.public_keys };
+            if admins_keys.is_empty() {
+                proptest::prop_assert_eq!(&merged.public_keys, &user.public_keys);
+            } else {
+                proptest::prop_assert_eq!(&merged.public_keys, admins_keys);
+                // Not one user key is trusted beside the admins' (unless the admins list it).
+                for (id, pem) in &merged.public_keys {
+                    proptest::prop_assert_eq!(admins_keys.get(id), Some(pem));
+                }
+            }
+            proptest::prop_assert_eq!(
+                merged.username, policy.username.or(user.username).or(system.username)
+            );
+            proptest::prop_assert_eq!(
+                merged.poll_interval_secs,
+                policy.poll_interval_secs.or(user.poll_interval_secs).or(system.poll_interval_secs)
+            );
+            proptest::prop_assert_eq!(
+                overruled.contains(&Overruled::StatusUrl),
+                user.status_url.is_some() && admins_url.is_some() && user.status_url != admins_url
+            );
+        }
     }
 
     #[test]

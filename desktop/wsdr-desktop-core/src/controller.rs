@@ -90,9 +90,14 @@ impl<D: Desktop> Controller<D> {
     ) -> Self {
         let os_login = os_login_name(&env);
         let locations = Locations::resolve(env, config_override);
-        let config = config::load(&locations.config_files, os_login.as_deref());
+        // Group Policy (Windows registry) lies over the files, except for `--config FILE`.
+        let policy = match locations.config {
+            config::Sources::Layered { .. } => crate::policy::read(),
+            config::Sources::Only(_) => Ok(None),
+        };
+        let config = config::load(&locations.config, policy, os_login.as_deref());
         if let Err(error) = &config {
-            tracing::error!(%error, files = ?locations.config_files, "configuration unusable");
+            tracing::error!(%error, files = ?locations.config.files(), "configuration unusable");
         }
         Self::new(config, Store::new(locations.state_dir), desktop, clock)
     }

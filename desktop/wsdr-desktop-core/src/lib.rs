@@ -17,14 +17,22 @@
 //! - [`connect`]: which [`LaunchUri`] a "Connect" click opens, or why it may not.
 //! - [`schedule`]: the poll interval with jitter, and the backoff after failures.
 //! - [`tray`]: [`TrayCore`], the state machine that ties them together.
+//! - [`presence`]: what the tray shell does after a failed tray-icon update or creation (the
+//!   taskbar may not exist yet at login): retry, with a bounded backoff.
 //!
 //! # I/O modules (each one clearly bounded)
 //!
-//! - [`locations`] and [`config::load`]: where the files are and reading them.
+//! - [`locations`] and [`config::load`]: where the files are and reading them; [`policy`]: the
+//!   Group Policy layer (pure conversion, and the registry read on Windows).
 //! - [`store`]: the state file under `$XDG_STATE_HOME/wsdr/` (atomic writes).
 //! - [`fetch`]: the HTTPS poll (reqwest with rustls, `If-None-Match`, timeouts, a size bound).
 //! - [`controller`]: [`Controller`], the one driver shared by the tray and the one-shot modes;
 //!   it reaches the desktop only through the [`Desktop`] trait.
+//! - [`oneshot`]: `--status` and `--connect` (`wsdr-tray-cli`, `wsdr-tray`).
+//! - [`launcher`]: the one place that hands a launch URI to the OS (`ShellExecuteExW` on
+//!   Windows, `/usr/bin/open`, `xdg-open` by absolute path); its Windows call is the crate's only
+//!   `unsafe` (the lint is `deny` here, `forbid` in the workspace).
+//! - [`clock`]: the desktop programs' one clock read.
 //!
 //! # Invariants
 //!
@@ -34,21 +42,26 @@
 //!   configured [`wsdr_protocol::LaunchUser`].
 //! - A configuration problem is a state (`misconfigured`, with its reasons), never a panic.
 
+pub mod clock;
 pub mod config;
 pub mod connect;
 pub mod controller;
 pub mod fetch;
+pub mod launcher;
 pub mod locations;
 pub mod memory;
 pub mod menu;
 pub mod notification;
+pub mod oneshot;
+pub mod policy;
+pub mod presence;
 pub mod schedule;
 pub mod status;
 pub mod store;
 pub mod tray;
 pub mod view;
 
-pub use config::{Config, ConfigError, ConfigProblem, StatusUrl};
+pub use config::{Config, ConfigError, ConfigProblem, Layers, Overruled, Sources, StatusUrl};
 pub use connect::{ConnectRefusal, ConnectTarget};
 pub use controller::{Clock, ConnectError, Controller, Desktop, LaunchError};
 pub use fetch::{FetchOutcome, StatusClient};
@@ -56,9 +69,14 @@ pub use locations::Locations;
 pub use memory::{AcceptedDocument, HistoryEntry, Memory};
 pub use menu::{MenuEvent, MenuItem, MenuSpec};
 pub use notification::{Announcement, Notification, NotificationAction};
+pub use presence::{Presence, RetryAfter};
 pub use schedule::PollSchedule;
 pub use status::TrayStatus;
 pub use store::{Store, StoreError};
 pub use tray::{CheckOutcome, CheckRecord, TrayCore, Update};
 pub use view::View;
+
+/// The AppUserModelID of the tray's notifications on Windows. The installer's Start-menu shortcut
+/// must carry the same one (`System.AppUserModel.ID`), or Windows drops or mislabels the toasts.
+pub const APP_USER_MODEL_ID: &str = "wsdr.tray";
 pub use wsdr_protocol::LaunchUri;

@@ -13,6 +13,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use crate::config::Sources;
+
 /// Environment variable that replaces the system configuration file's path.
 pub const SYSTEM_CONFIG_ENV: &str = "WSDR_TRAY_SYSTEM_CONFIG";
 
@@ -22,8 +24,8 @@ pub const CONFIG_FILE_NAME: &str = "tray.toml";
 /// The resolved places of the tray's files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locations {
-    /// The configuration files, read in this order (later wins).
-    pub config_files: Vec<PathBuf>,
+    /// The configuration files (the layers, or `--config FILE` alone).
+    pub config: Sources,
     /// The state directory, when one could be determined.
     pub state_dir: Option<PathBuf>,
 }
@@ -36,17 +38,17 @@ impl Locations {
         config_override: Option<PathBuf>,
     ) -> Self {
         let platform = Platform::current();
-        let config_files = match config_override {
-            Some(file) => vec![file],
+        let config = match config_override {
+            Some(file) => Sources::Only(file),
             None => {
                 let system = env(SYSTEM_CONFIG_ENV)
                     .filter(|value| !value.is_empty())
                     .map_or_else(|| platform.system_config(&env), PathBuf::from);
                 let user = platform.user_dir(&env).map(|dir| dir.join(CONFIG_FILE_NAME));
-                std::iter::once(system).chain(user).collect()
+                Sources::Layered { system, user }
             }
         };
-        Self { config_files, state_dir: platform.state_dir(&env) }
+        Self { config, state_dir: platform.state_dir(&env) }
     }
 }
 
@@ -130,7 +132,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            at.config_files,
+            at.config.files(),
             [PathBuf::from("/etc/wsdr/tray.toml"), PathBuf::from("/c/wsdr/tray.toml")]
         );
         assert_eq!(at.state_dir, Some(PathBuf::from("/s/wsdr")));
@@ -147,7 +149,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            at.config_files,
+            at.config.files(),
             [PathBuf::from("/t/sys.toml"), PathBuf::from("/h/.config/wsdr/tray.toml")]
         );
         assert_eq!(at.state_dir, Some(PathBuf::from("/h/.local/state/wsdr")));
@@ -157,6 +159,34 @@ mod tests {
     #[test]
     fn override_replaces_both_layers() {
         let at = Locations::resolve(env(&[("HOME", "/h")]), Some(PathBuf::from("/x.toml")));
-        assert_eq!(at.config_files, [PathBuf::from("/x.toml")]);
+        assert_eq!(at.config, Sources::Only(PathBuf::from("/x.toml")));
+    }
+}
+
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    #[test]
+    fn windows_layout() {
+        let env = |name: &str| match name {
+            "ProgramData" => Some(OsString::from(r"D:\PD")),
+            "APPDATA" => Some(OsString::from(r"D:\U\Roaming")),
+            "LOCALAPPDATA" => Some(OsString::from(r"D:\U\Local")),
+            _ => None,
+        };
+        let at = Locations::resolve(env, None);
+        assert_eq!(
+            at.config,
+            Sources::Layered {
+                system: PathBuf::from(r"D:\PD\wsdr\tray.toml"),
+                user: Some(PathBuf::from(r"D:\U\Roaming\wsdr\tray.toml")),
+            }
+        );
+        assert_eq!(at.state_dir, Some(PathBuf::from(r"D:\U\Local\wsdr\state")));
+        // Without ProgramData: the conventional place; without LOCALAPPDATA: no state.
+        let bare = Locations::resolve(|_: &str| None, None);
+        assert_eq!(bare.config.files(), [PathBuf::from(r"C:\ProgramData\wsdr\tray.toml")]);
+        assert_eq!(bare.state_dir, None);
     }
 }

@@ -9,6 +9,8 @@
 use std::ffi::OsString;
 use std::sync::OnceLock;
 
+use wsdr_desktop_core::launcher::ChildEnv;
+
 const VAR: &str = "GDK_GL";
 
 /// `GDK_GL` as the process inherited it (`None`: unset).
@@ -26,11 +28,10 @@ pub(crate) fn disable() {
     }
 }
 
-/// Gives `command` the user's own `GDK_GL` (or none), not the tray's.
-pub(crate) fn restore_for(command: &mut std::process::Command) {
+/// The user's own `GDK_GL` (or none), not the tray's, for the processes the launcher starts.
+pub(crate) fn child_env() -> ChildEnv {
     match INHERITED.get() {
-        Some(Some(value)) => command.env(VAR, value),
-        Some(None) => command.env_remove(VAR),
-        None => command,
-    };
+        Some(inherited) => ChildEnv::inherit().restore(VAR, inherited.clone()),
+        None => ChildEnv::inherit(),
+    }
 }

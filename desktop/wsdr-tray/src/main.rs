@@ -8,12 +8,14 @@
 //! ```
 //!
 //! Every mode drives the same [`wsdr_desktop_core::Controller`]; this crate only renders,
-//! notifies and launches.
+//! notifies and launches. On Windows this is a GUI-subsystem program (no console window at login
+//! or from Explorer, in debug and release builds alike, so tests run what users run): its
+//! one-shot modes still write to redirected output, but from a console use `wsdr-tray-cli`, the
+//! same modes in a console program without Tauri or WebView2.
+#![cfg_attr(windows, windows_subsystem = "windows")]
 
 mod cli;
-mod clock;
 mod gdk_gl;
-mod launcher;
 mod oneshot;
 mod shell;
 

@@ -1,69 +1,28 @@
-//! `--status` and `--connect`: the tray's controller, driven once, with a desktop that has no
-//! tray icon and shows no notification, but opens URIs through the same launcher.
+//! `--status` and `--connect`: [`wsdr_desktop_core::oneshot`] (the same code as `wsdr-tray-cli`),
+//! printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wsdr_desktop_core::menu::MenuSpec;
-use wsdr_desktop_core::{
-    ConnectTarget, Controller, Desktop, LaunchError, LaunchUri, Notification, View,
-};
+use wsdr_desktop_core::{ConnectTarget, oneshot};
 
-use crate::{clock, launcher};
-
-/// A desktop without a tray: renders nothing, notifies nobody, opens URIs for real.
-struct Headless;
-
-impl Desktop for Headless {
-    fn render(&self, _view: &View, _menu: &MenuSpec) {}
-
-    fn notify(&self, _notification: &Notification) {}
-
-    fn open_uri(&self, uri: &LaunchUri) -> Result<(), LaunchError> {
-        launcher::open_uri(uri)
-    }
-}
-
-fn controller(config: Option<PathBuf>) -> Controller<Headless> {
-    Controller::start(|name| std::env::var_os(name), config, Headless, clock::system())
-}
-
-fn runtime() -> Option<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .inspect_err(|error| tracing::error!(%error, "cannot start the async runtime"))
-        .ok()
-}
+use crate::gdk_gl;
 
 /// Polls once and prints the view as JSON on stdout. Exit 0 when printed (the state, even
 /// `misconfigured` or `stale`, is in the JSON), 1 otherwise.
 pub(crate) fn status(config: Option<PathBuf>) -> ExitCode {
-    let Some(runtime) = runtime() else { return ExitCode::FAILURE };
-    let controller = controller(config);
-    runtime.block_on(controller.check_now());
-    match serde_json::to_string_pretty(&controller.view()) {
+    match oneshot::status(config) {
         Ok(json) => print_line(&json),
-        Err(error) => {
-            tracing::error!(%error, "cannot serialise the state");
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(&error.to_string()),
     }
 }
 
-/// Polls once (so `active` is current when the server answers; the remembered document serves
-/// otherwise), then opens the client. Exit 0 when the URL handler took the URI, 1 with the reason
+/// Polls once, then opens the client. Exit 0 when the URL handler took the URI, 1 with the reason
 /// on stderr when it may not or failed.
 pub(crate) fn connect(target: ConnectTarget, config: Option<PathBuf>) -> ExitCode {
-    let Some(runtime) = runtime() else { return ExitCode::FAILURE };
-    let controller = controller(config);
-    runtime.block_on(controller.check_now());
-    match controller.connect(target) {
+    match oneshot::connect(target, config, gdk_gl::child_env()) {
         Ok(uri) => print_line(uri.as_str()),
-        Err(error) => {
-            eprint_line(&format!("wsdr-tray: cannot connect: {error}"));
-            ExitCode::FAILURE
-        }
+        Err(error) => fail(&error.to_string()),
     }
 }
 
@@ -74,6 +33,7 @@ fn print_line(text: &str) -> ExitCode {
 }
 
 #[allow(clippy::print_stderr)] // The reason a one-shot mode failed.
-fn eprint_line(text: &str) {
-    eprintln!("{text}");
+fn fail(text: &str) -> ExitCode {
+    eprintln!("wsdr-tray: {text}");
+    ExitCode::FAILURE
 }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use wsdr_desktop_core::menu::MenuSpec;
 use wsdr_desktop_core::{
     CheckOutcome, Clock, ConnectError, ConnectRefusal, ConnectTarget, Controller, Desktop,
-    LaunchError, LaunchUri, Notification, TrayStatus, View,
+    LaunchError, LaunchUri, Locations, Notification, TrayStatus, View,
 };
 use wsdr_protocol::State;
 
@@ -41,6 +41,7 @@ struct Rig {
     server: DocumentServer,
     controller: Controller<FakeDesktop>,
     clock: Arc<Mutex<Timestamp>>,
+    home: PathBuf,
     state_dir: PathBuf,
 }
 
@@ -50,10 +51,11 @@ impl Rig {
         let home = scratch_dir(name);
         let config_file = home.join("tray.toml");
         std::fs::write(&config_file, config_toml(server.url())).unwrap();
-        let state_dir = home.join("state");
         let clock = Arc::new(Mutex::new(at(0)));
         let controller = start(&home, &config_file, &clock);
-        Self { server, controller, clock, state_dir: state_dir.join("wsdr") }
+        // Where this OS keeps the state under `home` (XDG, or %LOCALAPPDATA%\wsdr\state).
+        let state_dir = Locations::resolve(environment(&home), None).state_dir.unwrap();
+        Self { server, controller, clock, home, state_dir }
     }
 
     fn set_time(&self, minutes: i64) {
@@ -70,15 +72,20 @@ fn start(
     config: &std::path::Path,
     clock: &Arc<Mutex<Timestamp>>,
 ) -> Controller<FakeDesktop> {
-    let state_home = home.join("state");
-    let env = move |name: &str| match name {
-        "XDG_STATE_HOME" => Some(OsString::from(&state_home)),
-        "USER" => Some(OsString::from("login-name")),
-        _ => None,
-    };
+    let env = environment(home);
     let clock = Arc::clone(clock);
     let clock: Clock = Arc::new(move || *clock.lock().unwrap());
     Controller::start(env, Some(config.to_owned()), FakeDesktop::default(), clock)
+}
+
+/// An environment confining the controller to `home` on every OS.
+fn environment(home: &std::path::Path) -> impl Fn(&str) -> Option<OsString> + use<> {
+    let state_home = home.join("state");
+    move |name: &str| match name {
+        "XDG_STATE_HOME" | "LOCALAPPDATA" => Some(OsString::from(&state_home)),
+        "USER" => Some(OsString::from("login-name")),
+        _ => None,
+    }
 }
 
 #[tokio::test]
@@ -134,7 +141,7 @@ async fn offline_after_restart_the_dr_code_is_still_known() {
     rig.controller.check_now().await;
     rig.server.set(Reply::Status(503));
 
-    let home = rig.state_dir.parent().unwrap().parent().unwrap().to_owned();
+    let home = rig.home.clone();
     let restarted = start(&home, &home.join("tray.toml"), &rig.clock);
     let outcome = restarted.check_now().await;
     assert_eq!(outcome, CheckOutcome::Failed("HTTP 503 Service Unavailable".to_owned()));

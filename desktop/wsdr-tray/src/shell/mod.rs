@@ -11,11 +11,10 @@ mod window;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tauri::{Manager as _, RunEvent};
-use wsdr_desktop_core::{ConnectTarget, Controller, MenuEvent};
+use tauri::{AppHandle, Manager as _, RunEvent};
+use wsdr_desktop_core::{ConnectTarget, Controller, MenuEvent, clock, presence};
 
 use self::desktop::TauriDesktop;
-use crate::clock;
 
 /// The controller as the shell holds it (Tauri-managed state).
 type TrayController = Controller<TauriDesktop>;
@@ -29,13 +28,22 @@ pub(crate) fn run(config: Option<PathBuf>, open_window: bool) -> ExitCode {
             commands::connect,
             commands::check_now
         ])
+        // The setup never fails: an error here would panic inside the event loop, and the
+        // process would hang instead of exiting (seen under Wine before its system tray existed).
         .setup(move |app| {
-            let tray = tray::create(app.handle())?;
-            let desktop = TauriDesktop::new(app.handle().clone(), tray);
+            let desktop = TauriDesktop::new(app.handle().clone());
+            let created = tray::create(app.handle());
             let controller =
                 Controller::start(|name| std::env::var_os(name), config, desktop, clock::system());
-            controller.set_autostart(autostart::is_enabled());
             app.manage(controller.clone());
+            match created {
+                Ok(tray) => controller.desktop().set_tray(tray),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot create the tray icon (no taskbar yet?); will retry");
+                    create_tray_later(app.handle().clone(), 1);
+                }
+            }
+            controller.set_autostart(autostart::is_enabled());
             tauri::async_runtime::spawn(async move { controller.run_poller(fastrand::f64).await });
             if open_window {
                 window::open(app.handle());
@@ -62,6 +70,31 @@ pub(crate) fn run(config: Option<PathBuf>, open_window: bool) -> ExitCode {
         }
     });
     ExitCode::SUCCESS
+}
+
+/// Tries again to create the tray icon, `failures` attempts having failed, after the core's
+/// backoff; exits the app with an error when the attempts are used up.
+fn create_tray_later(app: AppHandle, failures: u32) {
+    let Some(delay) = presence::creation_retry(failures) else {
+        tracing::error!(attempts = failures, "cannot create the tray icon; giving up");
+        app.exit(1);
+        return;
+    };
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        match tray::create(&app) {
+            Ok(tray) => {
+                tracing::info!(attempts = failures + 1, "tray icon created");
+                let controller = app.state::<TrayController>();
+                controller.desktop().set_tray(tray);
+                controller.render();
+            }
+            Err(error) => {
+                tracing::warn!(%error, attempts = failures + 1, "cannot create the tray icon");
+                create_tray_later(app, failures + 1);
+            }
+        }
+    });
 }
 
 /// The configuration, capabilities and `ui/` assets, embedded at compile time.

@@ -23,7 +23,9 @@ fn icon_bytes(status: TrayStatus) -> &'static [u8] {
     }
 }
 
-/// Creates the tray icon, showing "status unknown" until the controller renders.
+/// Creates the tray icon, showing "status unknown" until the controller renders. Where there is
+/// no taskbar yet, tray-icon still succeeds on Windows and adds the icon on `TaskbarCreated`; an
+/// error here is retried by the caller (`presence::creation_retry`).
 pub(crate) fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let status = TrayStatus::Stale;
     TrayIconBuilder::with_id(TRAY_ID)
@@ -37,7 +39,8 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
         .build(app)
 }
 
-/// Shows `status` and `spec`.
+/// Shows `status` and `spec`. Fails while there is no taskbar (Windows: `NIM_MODIFY` on an icon
+/// the shell does not have); the caller retries (`wsdr_desktop_core::presence`).
 pub(crate) fn show(
     app: &AppHandle,
     tray: &TrayIcon,

@@ -1,105 +1,35 @@
-//! `--status` and `--connect` against a local HTTP server: normal → failover → recovered, bad
-//! documents refused, configuration problems reported (none of this needs a display).
+//! `wsdr-tray --status` and `--connect` still work (Linux callers: `wsdr demo --gui`, the rig):
+//! the same code as `wsdr-tray-cli`, whose tests cover the modes in depth.
 
 use wsdr_protocol::State;
 
-use crate::server::{DocumentServer, Reply};
+use crate::server::DocumentServer;
 use crate::support::*;
 
 #[test]
-fn status_follows_the_served_documents() {
+fn the_tray_binary_keeps_its_one_shot_modes() {
     let server = DocumentServer::start();
-    let home = Home::new("status", server.url());
-
-    server.set(Reply::Status(503));
-    let view = home.status();
-    assert_eq!(view["state"], "stale");
-    assert_eq!(view["dr_registration_code"], serde_json::Value::Null);
-    assert_eq!(view["last_check"]["outcome"], "failed");
-
-    server.serve_document(&document(1, State::Normal));
-    let view = home.status();
-    assert_eq!(view["state"], "ready");
-    assert_eq!(view["dr_registration_code"], DR_CODE);
-    assert_eq!(view["active"], "primary");
-
-    server.serve_document(&document(2, State::Failover));
+    let home = Home::new("tray-status", server.url());
+    server.serve_document(&document(1, State::Failover));
     let view = home.status();
     assert_eq!(view["state"], "failover");
-    assert_eq!(view["active"], "dr");
-    assert_eq!(view["message"]["title"], "WorkSpaces failover");
-
-    // Refused: forged, replayed. The failover state stands, with the reason.
-    for (bad, reason) in [
-        (forged_document(3, State::Normal), "does not verify"),
-        (document(1, State::Normal), "replay"),
-    ] {
-        server.serve_document(&bad);
-        let view = home.status();
-        assert_eq!(view["state"], "failover");
-        assert_eq!(view["last_check"]["outcome"], "rejected");
-        let detail = view["last_check"]["detail"].as_str().unwrap();
-        assert!(detail.contains(reason), "{detail}");
-    }
-
-    server.serve_document(&document(4, State::Normal));
-    let view = home.status();
-    assert_eq!(view["state"], "recovered");
-    assert_eq!(view["active"], "primary");
-    let history: Vec<_> = view["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["sequence"].as_u64().unwrap())
-        .collect();
-    assert_eq!(history, [4, 2, 1]);
-
-    // Offline: the remembered document still gives the DR code.
-    server.set(Reply::Status(500));
-    let view = home.status();
-    assert_eq!(view["state"], "recovered");
     assert_eq!(view["dr_registration_code"], DR_CODE);
 }
 
-#[test]
-fn misconfigured_is_reported_not_a_crash() {
-    let home = Home::new("bad-config", "http://127.0.0.1:9/s");
-    std::fs::write(home.config(), "status_url = \"http://example.com/s\"\nusrname = \"x\"\n")
-        .unwrap();
-    let view = home.status();
-    assert_eq!(view["state"], "misconfigured");
-    let problems = view["problems"].to_string();
-    assert!(problems.contains("unknown field `usrname`"), "{problems}");
-
-    let config = home.config();
-    let output =
-        home.command(&["--connect", "dr", "--config", config.to_str().unwrap()]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot connect: wsdr is not configured correctly"), "{stderr}");
+/// The PE header's subsystem of a Windows executable: 2 GUI, 3 console.
+#[cfg(windows)]
+fn pe_subsystem(exe: &str) -> u16 {
+    let bytes = std::fs::read(exe).unwrap();
+    let at = |offset: usize| u16::from_le_bytes([bytes[offset], bytes[offset + 1]]);
+    let pe = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[pe..pe + 4], b"PE\0\0");
+    // Signature (4) + COFF header (20), then the optional header's Subsystem at offset 68.
+    at(pe + 4 + 20 + 68)
 }
 
+/// Issue 14, defect 3: the tray is a GUI program on Windows (no console window at login).
+#[cfg(windows)]
 #[test]
-fn connect_refuses_while_the_codes_are_unknown() {
-    let server = DocumentServer::start();
-    server.set(Reply::Status(404));
-    let home = Home::new("unknown-codes", server.url());
-    let config = home.config();
-    let output = home
-        .command(&["--connect", "active", "--config", config.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
-    assert!(
-        String::from_utf8_lossy(&output.stderr).contains("registration codes are not known yet")
-    );
-}
-
-#[test]
-fn usage_errors() {
-    let home = Home::new("usage", "http://127.0.0.1:9/s");
-    for args in [&["--connect", "elsewhere"][..], &["--status", "--connect", "dr"]] {
-        let output = home.command(args).output().unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", describe(&output));
-    }
+fn issue_14_the_tray_is_a_gui_subsystem_program() {
+    assert_eq!(pe_subsystem(BINARY), 2, "wsdr-tray.exe must be IMAGE_SUBSYSTEM_WINDOWS_GUI");
 }

@@ -1,4 +1,5 @@
-//! Running the binary, signed test documents and configuration files.
+//! Running the binary, signed test documents and configuration files. Shared with
+//! `wsdr-tray-cli`'s tests (included by path); each test crate names its `BINARY`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -15,7 +16,7 @@ const FIXTURES: &str =
 pub(crate) const TEST_KEY_ID: &str = "wsdr-test-2026";
 pub(crate) const PRIMARY_CODE: &str = "SLiad+ABCDEF";
 pub(crate) const DR_CODE: &str = "WSpdx+ABC12D";
-pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_wsdr-tray");
+pub(crate) use crate::BINARY;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(Path::new(FIXTURES).join(name)).unwrap()
@@ -35,17 +36,27 @@ fn site(region: &str, code: &str) -> Site {
 /// A document in `state`, issued a minute ago and valid for a day (the binary reads the real
 /// clock), signed by the test key.
 pub(crate) fn document(sequence: u64, state: State) -> Vec<u8> {
-    signed(sequence, state, "test-key.pem", TEST_KEY_ID)
+    signed(sequence, state, "test-key.pem", TEST_KEY_ID, 0)
 }
 
 /// The same, signed by a key the configuration does not trust.
 pub(crate) fn forged_document(sequence: u64, state: State) -> Vec<u8> {
-    signed(sequence, state, "other-key.pem", TEST_KEY_ID)
+    signed(sequence, state, "other-key.pem", TEST_KEY_ID, 0)
 }
 
-fn signed(sequence: u64, state: State, key_file: &str, key_id: &str) -> Vec<u8> {
+/// Signed by a key under an id the configuration does not know.
+pub(crate) fn unknown_key_document(sequence: u64, state: State) -> Vec<u8> {
+    signed(sequence, state, "other-key.pem", "wsdr-unknown", 0)
+}
+
+/// Correctly signed, but issued two days ago and expired a day ago.
+pub(crate) fn expired_document(sequence: u64, state: State) -> Vec<u8> {
+    signed(sequence, state, "test-key.pem", TEST_KEY_ID, 48 * 60)
+}
+
+fn signed(sequence: u64, state: State, key_file: &str, key_id: &str, age_min: i64) -> Vec<u8> {
     #[allow(clippy::disallowed_methods)] // Documents must be valid now for the real binary.
-    let now = Timestamp::now();
+    let now = Timestamp::now() - SignedDuration::from_mins(age_min);
     let (active, title) = match state {
         State::Normal => (SiteRole::Primary, "WorkSpaces normal"),
         State::Failover => (SiteRole::Dr, "WorkSpaces failover"),
@@ -95,13 +106,32 @@ impl Home {
         self.dir.join("tray.toml")
     }
 
-    /// The environment that confines the binary to this home.
+    /// The environment that confines the binary to this home, on every OS: the XDG directories,
+    /// and Windows' `%LOCALAPPDATA%` (state), `%APPDATA%` (user file), `%ProgramData%` (admins'
+    /// file; `WSDR_TRAY_SYSTEM_CONFIG` replaces it unless [`Home::with_program_data`]).
     pub(crate) fn environment(&self) -> Vec<(&'static str, PathBuf)> {
         vec![
             ("XDG_STATE_HOME", self.dir.join("state")),
             ("XDG_CONFIG_HOME", self.dir.join("config")),
+            ("LOCALAPPDATA", self.dir.join("local")),
+            ("APPDATA", self.dir.join("config")),
+            ("ProgramData", self.dir.join("programdata")),
             ("WSDR_TRAY_SYSTEM_CONFIG", self.dir.join("no-system.toml")),
         ]
+    }
+
+    /// The user's configuration file under this home (XDG and `%APPDATA%` alike).
+    pub(crate) fn user_config(&self) -> PathBuf {
+        self.dir.join("config").join("wsdr").join("tray.toml")
+    }
+
+    /// The state file under this home, where this OS keeps it.
+    pub(crate) fn state_file(&self) -> PathBuf {
+        if cfg!(windows) {
+            self.dir.join("local").join("wsdr").join("state").join("state.json")
+        } else {
+            self.dir.join("state").join("wsdr").join("state.json")
+        }
     }
 
     /// The binary with this home's environment and `args`.
