@@ -52,6 +52,12 @@ tests/desktop/run-tests.sh
 step "windows: desktop crates cross-built for x86_64-pc-windows-gnu, clippy, tests under Wine (HKLM handler, policy, tray)"
 tests/windows/run-tests.sh
 
+step "windows package: the MSI under Wine (build, silent install → --status → upgrade → uninstall), ADMX/ADML, macOS plists"
+tests/windows/installer-test.sh
+
+step "macOS: clippy for aarch64-apple-darwin on the desktop crates (type check only: stub SDK headers, nothing linked)"
+tests/macos/check.sh
+
 step "benchmark: converge 1,000 users on the throttled emulator (calls and time beside the floor)"
 cargo bench --locked --workspace --bench converge --profile dev   # --workspace: the test build's features, no rebuild
 
