@@ -43,6 +43,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test (every crate: unit, property, fixture, CLI, emulator and Samba AD tests)"
 cargo test --workspace --locked
 
+step "fuzz: every parser of outside input, 5 s per target (cargo-fuzz on nightly; tests/fuzz/README.md)"
+tests/fuzz/run.sh --seconds 5
+
 step "desktop: the tray under Xvfb (URL handler, tray icon and menu, D-Bus notifications, window via WebDriver)"
 tests/desktop/run-tests.sh
 

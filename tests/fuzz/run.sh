@@ -47,6 +47,8 @@ if [[ $(cargo +nightly fuzz --version 2>/dev/null) != "cargo-fuzz $cargo_fuzz_ve
   cargo install cargo-fuzz --locked --version "$cargo_fuzz_version"
 fi
 
+# csv-core without coverage instrumentation (see rustc-wrapper.sh): users_export runs about 3 times faster.
+export RUSTC_WRAPPER="$root/$fuzz_dir/rustc-wrapper.sh"
 started=$(date +%s)
 nice -n 19 cargo +nightly fuzz build "${build_flags[@]}"
 echo "fuzz targets built in $(($(date +%s) - started)) s"
