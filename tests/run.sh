@@ -46,6 +46,9 @@ cargo test --workspace --locked -- --skip every_seed_keeps_every_invariant
 step "fault simulator: 10,000 seeded stories through the failover driver, invariants after every step (seeds/s)"
 cargo test --workspace --locked --test sim -- --nocapture every_seed_keeps_every_invariant
 
+step "fuzz: every parser of outside input, 5 s per target (cargo-fuzz on nightly; tests/fuzz/README.md)"
+tests/fuzz/run.sh --seconds 5
+
 step "desktop: the tray under Xvfb (URL handler, tray icon and menu, D-Bus notifications, window via WebDriver)"
 tests/desktop/run-tests.sh
 
