@@ -12,7 +12,7 @@ use wsdr_core::health::{
 };
 
 fuzz_target!(|bytes: &[u8]| {
-    let Ok(primary) = Region::new("us-east-1") else { return };
+    let Ok(primary) = Region::parse("us-east-1") else { return };
     let result = classify_slice(bytes, &primary);
 
     // The Lambda path: the runtime hands the handler a parsed JSON value.

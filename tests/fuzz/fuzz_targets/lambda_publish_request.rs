@@ -2,25 +2,19 @@
 //! "start_drill" | "end_drill", ...}`.
 //!
 //! The decode lives in the binary `wsdr-lambda/src/bin/publish.rs` (a private `Request` enum, then
-//! `wsdr_aws::failover::optional_message` and the core's `failover::Message::new`), which this crate must not
-//! depend on (the AWS SDK). `Request` and `command` below copy it over the same core types; keep them in step until
-//! the decode moves into wsdr-core (issue 18).
+//! `wsdr_drivers::failover::optional_message`), whose crate this one must not depend on (the AWS SDK). `Request`
+//! and `command` below copy it over the same types; keep them in step until the decode moves into wsdr-core.
 //!
-//! Properties: never panics; a message the core accepts has a non-empty title and renders; a request either
-//! becomes a command or a `BadRequest` message. With `WSDR_FUZZ_KNOWN_DEFECTS=1` also issue 18's defect 1:
-//! whatever message the core accepts, the protocol's `Message` (the status payload's) accepts too — off by
-//! default until that fix lands (one `Message`, in the protocol), because it fails today (a tab in the body).
+//! Properties: never panics; a message that is accepted has a non-empty title and renders; a request either
+//! becomes a command or a `BadRequest` message; and issue 18's defect 1 stays fixed: whatever message is accepted,
+//! the status payload's `Message` accepts too (the fuzzer found the tab once, with two definitions; now there is
+//! one, and this checks it stays so).
 #![no_main]
-
-use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use serde_json::Value;
 use wsdr_core::failover::Message;
-
-static KNOWN_DEFECTS: LazyLock<bool> =
-    LazyLock::new(|| std::env::var_os("WSDR_FUZZ_KNOWN_DEFECTS").is_some_and(|v| v == "1"));
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -37,7 +31,9 @@ enum Request {
 fn optional_message(title: Option<&str>, body: Option<&str>) -> Result<Option<Message>, String> {
     match (title, body) {
         (None, None) => Ok(None),
-        (Some(title), Some(body)) => Message::new(title, body).map(Some).map_err(|e| e.to_string()),
+        (Some(title), Some(body)) => {
+            Message::new(title.trim(), body.trim()).map(Some).map_err(|e| e.to_string())
+        }
         (Some(_), None) => Err("a title needs a body".to_owned()),
         (None, Some(_)) => Err("a body needs a title".to_owned()),
     }
@@ -77,10 +73,8 @@ fuzz_target!(|bytes: &[u8]| {
             for message in messages {
                 assert!(!message.title().is_empty(), "a message without a title");
                 let _ = format!("{message:?}");
-                if *KNOWN_DEFECTS {
-                    let wire = wsdr_protocol::Message::new(message.title(), message.body());
-                    assert!(wire.is_ok(), "the core accepts {message:?}, the protocol refuses it: {wire:?}");
-                }
+                let wire = wsdr_protocol::Message::new(message.title(), message.body());
+                assert!(wire.is_ok(), "{message:?} is accepted, the status payload refuses it: {wire:?}");
             }
         }
         Err(reason) => assert!(!reason.is_empty()),
