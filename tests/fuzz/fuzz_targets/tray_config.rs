@@ -1,10 +1,10 @@
-//! Tray configuration TOML → `wsdr_desktop_core::config::RawConfig::parse`, `merged_with`, `validate`.
+//! Tray configuration TOML → `wsdr_desktop_core::config::RawConfig::parse`, `Layers::merge`, `validate`.
 //!
-//! The input is one or two layers (files), split at the first NUL byte; the second layer is laid over the first,
-//! as a user's file over the system one.
+//! The input is one or two layers (files), split at the first NUL byte: the admins' file, then the user's.
 //!
-//! Properties: never panics; merging is key by key with the later layer winning, and an empty layer is the
-//! identity; validation either gives a `Config` that keeps its promises (https, or http to loopback only; no
+//! Properties: never panics; an empty layer is the identity; the user's file never overrides the admins'
+//! `status_url` or `[public_keys]` (and never adds a key to the admins' ring), and wins `username` and
+//! `poll_interval_secs`; validation either gives a `Config` that keeps its promises (https, or http to loopback only; no
 //! credentials in the URL; interval in range; every public key in the ring) or lists at least one problem.
 #![no_main]
 
@@ -12,8 +12,13 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use wsdr_desktop_core::config::{
-    ConfigProblem, MAX_POLL_INTERVAL_SECS, MIN_POLL_INTERVAL_SECS, RawConfig,
+    ConfigProblem, Layers, MAX_POLL_INTERVAL_SECS, MIN_POLL_INTERVAL_SECS, RawConfig,
 };
+
+/// The admins' file `system` with the user's file `user` over it (no Group Policy).
+fn merge(system: RawConfig, user: RawConfig) -> RawConfig {
+    Layers { system, user, policy: RawConfig::default() }.merge().0
+}
 
 fn layer(name: &str, bytes: &[u8]) -> Option<RawConfig> {
     let text = std::str::from_utf8(bytes).ok()?;
@@ -41,18 +46,18 @@ fuzz_target!(|bytes: &[u8]| {
         },
     };
 
-    assert_eq!(base.clone().merged_with(RawConfig::default()), base, "an empty layer changed the config");
-    assert_eq!(RawConfig::default().merged_with(base.clone()), base, "merging into nothing changed the config");
-    let merged = base.clone().merged_with(later.clone());
-    assert_eq!(merged.status_url, later.status_url.clone().or(base.status_url.clone()));
+    assert_eq!(merge(base.clone(), RawConfig::default()), base, "an empty user layer changed the config");
+    assert_eq!(merge(RawConfig::default(), base.clone()), base, "an empty admins' layer changed the config");
+    let merged = merge(base.clone(), later.clone());
+    // The admins' trust anchors win; the user's only count where the admins set none.
+    assert_eq!(merged.status_url, base.status_url.clone().or(later.status_url.clone()));
+    if base.public_keys.is_empty() {
+        assert_eq!(merged.public_keys, later.public_keys);
+    } else {
+        assert_eq!(merged.public_keys, base.public_keys, "the user's file changed the admins' keys");
+    }
     assert_eq!(merged.username, later.username.clone().or(base.username.clone()));
     assert_eq!(merged.poll_interval_secs, later.poll_interval_secs.or(base.poll_interval_secs));
-    for (id, pem) in &later.public_keys {
-        assert_eq!(merged.public_keys.get(id), Some(pem), "the later layer's key {id:?} lost");
-    }
-    for id in base.public_keys.keys() {
-        assert!(merged.public_keys.contains_key(id), "the first layer's key {id:?} lost");
-    }
 
     match merged.clone().validate(None) {
         Ok(_) => assert!(merged.username.is_some(), "a config without any user name was accepted"),
