@@ -114,26 +114,10 @@ unset DISPLAY # msiexec /qn and the console exe need no display
 timed "wineboot -i (a fresh prefix)" wineboot -i >/dev/null 2>&1
 wineserver -w
 c=$WINEPREFIX/drive_c
-# The win tests' stand-in source when it is in the tree (tests/windows/run-tests.sh builds the same), else
-# the same ten lines here.
+# The same test-only stand-in that tests/windows/run-tests.sh builds (never shipped: build-installer.sh stages
+# only the files it is given).
 shim_source=tests/windows/bcryptprimitives.c
-if [ ! -f "$shim_source" ]; then
-  shim_source=$work/bcryptprimitives.c
-  cat >"$shim_source" <<'EOF'
-/* Test-only: wine 8 lacks bcryptprimitives.dll!ProcessPrng, which Rust >= 1.78 std imports. Never shipped. */
-#include <windows.h>
-BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length); /* RtlGenRandom */
-__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
-  while (length > 0) {
-    ULONG chunk = length > 0x10000000 ? 0x10000000 : (ULONG)length;
-    if (!SystemFunction036(data, chunk)) return FALSE;
-    data += chunk;
-    length -= chunk;
-  }
-  return TRUE;
-}
-EOF
-fi
+[ -f "$shim_source" ] || { echo "installer-test: $shim_source is missing" >&2; exit 1; }
 x86_64-w64-mingw32-gcc -shared -O2 -o "$c/windows/system32/bcryptprimitives.dll" "$shim_source" -ladvapi32
 
 key_id=wsdr-installer-test

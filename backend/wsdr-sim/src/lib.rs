@@ -107,7 +107,7 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// What one seed did, for the totals.
+/// What one seed did, for the totals (added up with [`SeedStats::add`]).
 #[derive(Clone, Debug, Default)]
 pub struct SeedStats {
     /// Invocations started.
@@ -124,6 +124,21 @@ pub struct SeedStats {
     pub steps: u64,
     /// Faults injected, by kind.
     pub faults: BTreeMap<&'static str, u64>,
+}
+
+impl SeedStats {
+    /// Adds `other`'s figures to these.
+    pub fn add(&mut self, other: &SeedStats) {
+        self.invocations += other.invocations;
+        self.crashed += other.crashed;
+        self.failed += other.failed;
+        self.transitions += other.transitions;
+        self.deliveries += other.deliveries;
+        self.steps += other.steps;
+        for (kind, count) in &other.faults {
+            *self.faults.entry(kind).or_default() += count;
+        }
+    }
 }
 
 /// What the observer remembers between steps.
@@ -330,21 +345,25 @@ fn rates(rng: &mut fastrand::Rng) -> FaultRates {
     }
 }
 
+/// The deployment's status key (a local one: KMS signs the same way) and the ring that trusts it.
+fn status_key() -> (Arc<LocalSigner>, KeyRing) {
+    let signer = LocalSigner::from_secret_bytes(
+        KeyId::parse("wsdr-status").unwrap_or_else(|_| unreachable!("a fixed key id")),
+        &[42; 32],
+    )
+    .unwrap_or_else(|_| unreachable!("a fixed, valid secret"));
+    let mut keys = KeyRing::new();
+    keys.insert(signer.key_id().clone(), signer.public_key())
+        .unwrap_or_else(|_| unreachable!("one key"));
+    (Arc::new(signer), keys)
+}
+
 /// Runs one seed's story and checks every invariant; the same seed always does exactly the same.
 pub fn run_seed(seed: u64) -> Result<SeedStats, Violation> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let auto_failover = rng.u8(0..4) == 0;
     let world = World::new(seed, rates(&mut rng));
-    let signer = Arc::new(
-        LocalSigner::from_secret_bytes(
-            KeyId::parse("wsdr-status").unwrap_or_else(|_| unreachable!("a fixed key id")),
-            &[42; 32],
-        )
-        .unwrap_or_else(|_| unreachable!("a fixed, valid secret")),
-    );
-    let mut keys = KeyRing::new();
-    keys.insert(signer.key_id().clone(), signer.public_key())
-        .unwrap_or_else(|_| unreachable!("one key"));
+    let (signer, keys) = status_key();
     let config = config(auto_failover);
     let status = S3Location::new(BUCKET, STATUS_KEY);
     if rng.u8(0..8) == 0 {
@@ -480,16 +499,7 @@ pub struct Deployment {
 impl Deployment {
     /// A fresh deployment (manual failover) whose faults follow `rates`, drawn from `seed`.
     pub fn new(seed: u64, rates: FaultRates) -> Deployment {
-        let signer = Arc::new(
-            LocalSigner::from_secret_bytes(
-                KeyId::parse("wsdr-status").unwrap_or_else(|_| unreachable!("a fixed key id")),
-                &[42; 32],
-            )
-            .unwrap_or_else(|_| unreachable!("a fixed, valid secret")),
-        );
-        let mut keys = KeyRing::new();
-        keys.insert(signer.key_id().clone(), signer.public_key())
-            .unwrap_or_else(|_| unreachable!("one key"));
+        let (signer, keys) = status_key();
         Deployment {
             world: World::new(seed, rates),
             signer,

@@ -24,15 +24,7 @@ fn every_seed_keeps_every_invariant() {
                     let mut totals = wsdr_sim::SeedStats::default();
                     for seed in (worker..seeds).step_by(threads as usize) {
                         let stats = run_seed(seed).map_err(|violation| violation.to_string())?;
-                        totals.invocations += stats.invocations;
-                        totals.crashed += stats.crashed;
-                        totals.failed += stats.failed;
-                        totals.transitions += stats.transitions;
-                        totals.deliveries += stats.deliveries;
-                        totals.steps += stats.steps;
-                        for (kind, count) in stats.faults {
-                            *totals.faults.entry(kind).or_default() += count;
-                        }
+                        totals.add(&stats);
                     }
                     Ok::<_, String>(totals)
                 })
@@ -44,15 +36,7 @@ fn every_seed_keeps_every_invariant() {
     let mut totals = wsdr_sim::SeedStats::default();
     for result in results {
         let stats = result.unwrap_or_else(|violation| panic!("{violation}"));
-        totals.invocations += stats.invocations;
-        totals.crashed += stats.crashed;
-        totals.failed += stats.failed;
-        totals.transitions += stats.transitions;
-        totals.deliveries += stats.deliveries;
-        totals.steps += stats.steps;
-        for (kind, count) in stats.faults {
-            *totals.faults.entry(kind).or_default() += count;
-        }
+        totals.add(&stats);
     }
     eprintln!(
         "simulator: {seeds} seeds in {elapsed:.1} s ({:.0} seeds/s on {threads} threads): {} invocations ({} died, {} \
