@@ -531,3 +531,70 @@ async fn while_dr_is_in_use_terminations_wait_for_failback() {
     let after = site.sync(&users_csv((2..11).map(user))).await;
     assert_eq!(after.terminated.len(), 2, "{after:?}");
 }
+
+/// Writes the declared failover record the moment the run starts terminating: after the plan was made (and after
+/// its first read of the record), before the first terminate batch.
+struct FailoverDeclaredMidRun {
+    s3: aws_sdk_s3::Client,
+    record: Vec<u8>,
+}
+
+impl wsdr_aws::reconcile::Progress for FailoverDeclaredMidRun {
+    fn stage(&self, message: &str) {
+        if message.starts_with("Terminating") {
+            let put = self
+                .s3
+                .put_object()
+                .bucket(BUCKET)
+                .key("state/failover/state.json")
+                .body(ByteStream::from(self.record.clone()));
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(put.send()).unwrap();
+            });
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failover_declared_during_a_run_stops_its_terminations() {
+    // Defect: the DR-in-use guard was read once, at the start; terminate batches can start minutes later.
+    use wsdr_aws::failover::FailoverRecord;
+    use wsdr_core::failover::{AdminCommand, DrState, FailoverPolicy, Input};
+    use wsdr_core::health::Region;
+
+    let site = Site::start().await;
+    site.sync(&users_csv((0..10).map(user))).await;
+    site.emulator.settle();
+    let policy = FailoverPolicy::new(
+        false,
+        Region::parse("eu-west-1").unwrap(),
+        Region::parse(super::support::REGION).unwrap(),
+    )
+    .unwrap();
+    let declared = DrState::new(0)
+        .step(
+            &Input::Command(AdminCommand::DeclareFailover { message: None }),
+            &policy,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap()
+        .state;
+    let progress = FailoverDeclaredMidRun {
+        s3: site.clients.s3.clone(),
+        record: FailoverRecord::new(declared).to_json(),
+    };
+
+    site.upload(&users_csv((2..10).map(user))).await;
+    let config = site.settings(0).validate().unwrap();
+    let run = Run { trigger: "test", clock: &SystemClock, deadline: None, progress: &progress };
+    let users = UsersInput::S3(S3Location::new(BUCKET, USERS_KEY));
+    let report = reconcile(&site.ports, &config, users, &run).await.unwrap();
+    assert!(report.terminated.is_empty(), "{report:?}");
+    assert_eq!(report.withheld, 2, "{report:?}");
+    assert!(
+        report.terminations_withheld.as_deref().unwrap().contains("DR is in use"),
+        "{report:?}"
+    );
+    let counters = site.emulator.take_counters();
+    assert!(counters["calls"].get("workspaces:TerminateWorkspaces").is_none(), "{counters}");
+}
