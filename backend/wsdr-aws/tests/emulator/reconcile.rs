@@ -474,29 +474,41 @@ async fn the_report_is_written_to_s3() {
     assert!(location.key.starts_with(&format!("reports/{}/", site.directory_id)), "{location}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn while_dr_is_in_use_terminations_wait_for_failback() {
-    use wsdr_aws::failover::{FailoverRecord, RECORD_FORMAT};
-    use wsdr_core::failover::{AdminCommand, DrState, FailoverPolicy, Input, Mode};
+/// The deployment's regions as the failover records of these tests see them.
+fn failover_policy() -> wsdr_core::failover::FailoverPolicy {
     use wsdr_core::health::Region;
-
-    let site = Site::start().await;
-    site.sync(&users_csv((0..10).map(user))).await;
-    site.emulator.settle();
-    let policy = FailoverPolicy::new(
+    wsdr_core::failover::FailoverPolicy::new(
         false,
         Region::parse("eu-west-1").unwrap(),
         Region::parse(super::support::REGION).unwrap(),
     )
-    .unwrap();
-    let declared = DrState::new(0)
+    .unwrap()
+}
+
+/// The state after an admin declared failover.
+fn declared_failover() -> wsdr_core::failover::DrState {
+    use wsdr_core::failover::{AdminCommand, DrState, Input};
+    DrState::new(0)
         .step(
             &Input::Command(AdminCommand::DeclareFailover { message: None }),
-            &policy,
+            &failover_policy(),
             Timestamp::UNIX_EPOCH,
         )
-        .unwrap();
-    assert_eq!(declared.state.mode(), Mode::Failover);
+        .unwrap()
+        .state
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn while_dr_is_in_use_terminations_wait_for_failback() {
+    use wsdr_aws::failover::{FailoverRecord, RECORD_FORMAT};
+    use wsdr_core::failover::{AdminCommand, DrState, Input, Mode};
+
+    let site = Site::start().await;
+    site.sync(&users_csv((0..10).map(user))).await;
+    site.emulator.settle();
+    let policy = failover_policy();
+    let declared = declared_failover();
+    assert_eq!(declared.mode(), Mode::Failover);
     let write_record = |state: DrState| {
         let record = FailoverRecord { format: RECORD_FORMAT, state, pending: Vec::new() };
         let s3 = site.clients.s3.clone();
@@ -510,7 +522,7 @@ async fn while_dr_is_in_use_terminations_wait_for_failback() {
                 .unwrap();
         }
     };
-    write_record(declared.state.clone()).await;
+    write_record(declared.clone()).await;
 
     let during = site.sync(&users_csv((2..11).map(user))).await;
     assert_eq!(during.created, ["user010"], "new users still get their DR WorkSpace");
@@ -519,7 +531,6 @@ async fn while_dr_is_in_use_terminations_wait_for_failback() {
     assert!(during.terminations_withheld.as_deref().unwrap().contains("failback"), "{during:?}");
 
     let failed_back = declared
-        .state
         .step(
             &Input::Command(AdminCommand::Failback { message: None }),
             &policy,
@@ -559,29 +570,13 @@ impl wsdr_aws::reconcile::Progress for FailoverDeclaredMidRun {
 async fn a_failover_declared_during_a_run_stops_its_terminations() {
     // Defect: the DR-in-use guard was read once, at the start; terminate batches can start minutes later.
     use wsdr_aws::failover::FailoverRecord;
-    use wsdr_core::failover::{AdminCommand, DrState, FailoverPolicy, Input};
-    use wsdr_core::health::Region;
 
     let site = Site::start().await;
     site.sync(&users_csv((0..10).map(user))).await;
     site.emulator.settle();
-    let policy = FailoverPolicy::new(
-        false,
-        Region::parse("eu-west-1").unwrap(),
-        Region::parse(super::support::REGION).unwrap(),
-    )
-    .unwrap();
-    let declared = DrState::new(0)
-        .step(
-            &Input::Command(AdminCommand::DeclareFailover { message: None }),
-            &policy,
-            Timestamp::UNIX_EPOCH,
-        )
-        .unwrap()
-        .state;
     let progress = FailoverDeclaredMidRun {
         s3: site.clients.s3.clone(),
-        record: FailoverRecord::new(declared).to_json(),
+        record: FailoverRecord::new(declared_failover()).to_json(),
     };
 
     site.upload(&users_csv((2..10).map(user))).await;
